@@ -1,0 +1,69 @@
+/**
+ * The contract between the UI and the training core. The worker exposes an object of this
+ * shape through comlink (workers/engine.worker.ts); the CLI and tests call the same object
+ * directly in Node. Everything crossing it is structured-cloneable.
+ */
+import type {
+  BackendChoice,
+  BackendName,
+  CheckpointFiles,
+  MetricRow,
+  PretrainConfig,
+  Sample,
+  SamplingConfig,
+} from '../train/pretrainConfig.ts';
+
+/** Median ms of a few measured training steps per backend; null where it is unavailable or failed. */
+export type BackendTimings = Partial<Record<BackendName, number | null>>;
+
+export interface BackendReport {
+  backend: BackendName;
+  /** Present when 'auto' measured the backends to choose. */
+  timings?: BackendTimings;
+}
+
+export interface PretrainRequest {
+  config: PretrainConfig;
+  /** The uploaded text when config.corpus.kind is 'upload'. */
+  corpusText?: string;
+  /** Continue from this checkpoint (its model shape and tokenizer win over config's). */
+  from?: CheckpointFiles;
+  /** Step count the checkpoint had reached, when continuing. */
+  fromStep?: number;
+  sampling: SamplingConfig;
+  /** Fixed prompts for the samples panel. */
+  prompts: string[];
+}
+
+export type TrainEvent =
+  | { type: 'started'; backend: BackendName; nParams: number; vocabSize: number; numTrainTokens: number; numEvalTokens: number }
+  | { type: 'metrics'; rows: MetricRow[] }
+  | { type: 'samples'; step: number; samples: Sample[] }
+  /** The last good checkpoint; sent at each eval and at the end. */
+  | { type: 'checkpoint'; step: number; files: CheckpointFiles }
+  | { type: 'status'; state: 'running' | 'paused'; step: number };
+
+export interface RunOutcome {
+  status: 'finished' | 'stopped' | 'failed';
+  step: number;
+  /** Why it failed, in words a user understands (e.g. "loss became NaN at step 41"). */
+  message?: string;
+  /** Step of the last checkpoint sent, if any. */
+  checkpointStep?: number;
+}
+
+export interface EngineApi {
+  /** Initialises a backend. 'auto' uses `known` timings if given, else measures each backend. */
+  setBackend(choice: BackendChoice, known?: BackendTimings): Promise<BackendReport>;
+  /** Times a few training steps of a small model on each backend that initialises. */
+  measureBackends(): Promise<BackendTimings>;
+  /** Validates the request, trains, and resolves when the run ends. Events arrive in batches. */
+  pretrain(request: PretrainRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+  /** Changes the sampling settings of the running (or next) run's samples panel. */
+  setSampling(sampling: SamplingConfig): void;
+  /** Samples from a checkpoint (or the model of the current run when omitted). */
+  sample(prompts: string[], sampling: SamplingConfig, from?: CheckpointFiles): Promise<Sample[]>;
+}
