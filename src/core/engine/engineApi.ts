@@ -3,6 +3,7 @@
  * shape through comlink (workers/engine.worker.ts); the CLI and tests call the same object
  * directly in Node. Everything crossing it is structured-cloneable.
  */
+import type { BenchResult, BenchSpec } from './benchmark.ts';
 import type {
   BackendChoice,
   BackendName,
@@ -66,4 +67,6 @@ export interface EngineApi {
   setSampling(sampling: SamplingConfig): void;
   /** Samples from a checkpoint (or the model of the current run when omitted). */
   sample(prompts: string[], sampling: SamplingConfig, from?: CheckpointFiles): Promise<Sample[]>;
+  /** Times training steps of a preset on the active backend (npm run bench). */
+  benchmark(spec: BenchSpec): Promise<BenchResult>;
 }

@@ -29,7 +29,10 @@ export interface PretrainConfig {
   per_device_train_batch_size: number;
   max_steps: number;
   seed: number;
+  /** Decoupled (AdamW) weight decay on the weight matrices; 0 turns it off. */
   weight_decay: number;
+  /** Clip the global gradient norm to this; 0 turns clipping off. */
+  max_grad_norm: number;
   /** Log train metrics every this many steps. */
   logging_steps: number;
   /** Validation loss every this many steps (also when a checkpoint is taken). */

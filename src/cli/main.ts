@@ -1,0 +1,35 @@
+/**
+ * The headless command line: `npm run rlhf -- <stage> [options]`. Same core as the browser,
+ * tfjs wasm backend (cpu as fallback). Bad input exits with code 2 and one line naming the field.
+ */
+import { ConfigError } from '../core/train/validate.ts';
+import { UsageError } from './args.ts';
+import { createNodeEngine } from './nodeEngine.ts';
+import { PRETRAIN_HELP, pretrainCommand } from './pretrainCommand.ts';
+
+const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<void> }> = {
+  pretrain: { help: PRETRAIN_HELP, run: (argv) => pretrainCommand(createNodeEngine(), argv) },
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  const command = COMMANDS[name];
+  if (!command || rest.includes('--help')) {
+    console.log(command ? command.help : `usage: npm run rlhf -- <command> [options]\ncommands:\n${Object.values(COMMANDS).map((c) => '  ' + c.help.split('\n')[0]).join('\n')}`);
+    if (!command && name !== undefined && name !== '--help') process.exitCode = 2;
+    return;
+  }
+  try {
+    await command.run(rest);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`invalid config: ${e.errors[0].field}: ${e.errors[0].message}`);
+      process.exitCode = 2;
+    } else if (e instanceof UsageError) {
+      console.error(`invalid arguments: ${e.message}`);
+      process.exitCode = 2;
+    } else throw e;
+  }
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,171 @@
+/**
+ * The training engine: one object with the EngineApi shape. The worker exposes it through
+ * comlink; the CLI and tests use it directly. It owns the backend choice, the current run, and
+ * the pause/stop flags that the run checks between steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ALL_BACKENDS, activeBackend, configureWasm, useBackend, type WasmPaths } from '../backend.ts';
+import { modelFromCheckpoint, parseCheckpoint } from '../model/checkpoint.ts';
+import { MODEL_PRESETS } from '../model/config.ts';
+import { generateSamples } from '../model/generate.ts';
+import { GPT } from '../model/gpt.ts';
+import { Rng } from '../rng.ts';
+import { DEFAULT_SAMPLING } from '../train/defaults.ts';
+import { PretrainRun } from '../train/pretrainer.ts';
+import type { BackendChoice, BackendName, CheckpointFiles, SamplingConfig } from '../train/pretrainConfig.ts';
+import { makeTrainStep } from '../train/trainStep.ts';
+import { benchmarkTraining, type BenchSpec } from './benchmark.ts';
+import type { BackendReport, BackendTimings, EngineApi, PretrainRequest, TrainEvent } from './engineApi.ts';
+
+export interface EngineOptions {
+  wasmPaths: WasmPaths;
+  /** Backends to consider for 'auto' (Node has no webgpu or webgl). */
+  candidates?: readonly BackendName[];
+}
+
+/** Median ms of `steps` training steps of the tiny preset, after warm-up, on the active backend. */
+export async function timeTrainingSteps(steps = 3): Promise<number> {
+  const { label: _l, ...shape } = MODEL_PRESETS.tiny;
+  const model = GPT.create({ ...shape, vocab_size: 64 }, 0);
+  const optimizer = tf.train.adam(1e-3);
+  const step = makeTrainStep(model, optimizer, { max_grad_norm: 1, weight_decay: 0 });
+  const B = 4;
+  const ids = new Int32Array(B * shape.n_positions).map((_, i) => (i * 7) % 64);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < steps + 2; i++) {
+      const t0 = performance.now();
+      const loss = step(ids, ids, B, 1e-3);
+      await loss.data();
+      loss.dispose();
+      if (i >= 2) times.push(performance.now() - t0);
+    }
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+export function createEngine(options: EngineOptions): EngineApi {
+  configureWasm(options.wasmPaths);
+  const candidates = options.candidates ?? ALL_BACKENDS;
+  let run: PretrainRun | null = null;
+  let running = false;
+  let stopRequested = false;
+  let paused = false;
+  let resumeWaiters: (() => void)[] = [];
+  let sampling: SamplingConfig = DEFAULT_SAMPLING;
+  let emit: ((events: TrainEvent[]) => void) | null = null;
+
+  const wake = () => {
+    resumeWaiters.forEach((r) => r());
+    resumeWaiters = [];
+  };
+
+  const engine: EngineApi = {
+    async measureBackends() {
+      const timings: BackendTimings = {};
+      const previous = tf.getBackend();
+      for (const name of candidates) {
+        try {
+          await useBackend(name);
+          timings[name] = await timeTrainingSteps();
+        } catch {
+          timings[name] = null;
+        }
+      }
+      if (previous) await useBackend(previous as BackendName).catch(() => undefined);
+      return timings;
+    },
+
+    async setBackend(choice: BackendChoice, known?: BackendTimings): Promise<BackendReport> {
+      if (running) throw new Error('cannot change the backend while a run is training');
+      if (choice !== 'auto') {
+        await useBackend(choice);
+        return { backend: choice };
+      }
+      const timings = known && Object.keys(known).length ? known : await engine.measureBackends();
+      const ranked = (Object.entries(timings) as [BackendName, number | null][])
+        .filter(([, ms]) => ms !== null && Number.isFinite(ms))
+        .sort((a, b) => (a[1] as number) - (b[1] as number));
+      for (const [name] of ranked) {
+        try {
+          await useBackend(name);
+          return { backend: name, timings };
+        } catch {
+          /* try the next fastest */
+        }
+      }
+      throw new Error('no tfjs backend could start on this device');
+    },
+
+    async pretrain(request: PretrainRequest, onEvents: (events: TrainEvent[]) => void) {
+      if (running) throw new Error('a run is already training; stop it first');
+      run?.dispose();
+      run = new PretrainRun(request);
+      running = true;
+      stopRequested = false;
+      paused = false;
+      sampling = request.sampling;
+      emit = onEvents;
+      try {
+        return await run.run(onEvents, {
+          shouldStop: () => stopRequested,
+          waitWhilePaused: () => (paused && !stopRequested ? new Promise<void>((r) => resumeWaiters.push(r)) : Promise.resolve()),
+          sampling: () => sampling,
+        });
+      } finally {
+        running = false;
+        emit = null;
+      }
+    },
+
+    pause() {
+      if (!running || paused) return;
+      paused = true;
+      emit?.([{ type: 'status', state: 'paused', step: -1 }]);
+    },
+
+    resume() {
+      if (!paused) return;
+      paused = false;
+      emit?.([{ type: 'status', state: 'running', step: -1 }]);
+      wake();
+    },
+
+    stop() {
+      stopRequested = true;
+      paused = false;
+      wake();
+    },
+
+    setSampling(s: SamplingConfig) {
+      sampling = s;
+    },
+
+    async sample(prompts: string[], s: SamplingConfig, from?: CheckpointFiles) {
+      const rng = new Rng(Date.now() >>> 0);
+      if (from) {
+        const parsed = parseCheckpoint(from);
+        const model = modelFromCheckpoint(parsed);
+        try {
+          return await generateSamples(model, parsed.tokenizer, prompts, s, rng);
+        } finally {
+          model.dispose();
+        }
+      }
+      if (!run?.model || !run.tokenizer) throw new Error('no model yet: train one or choose a checkpoint');
+      return generateSamples(run.model, run.tokenizer, prompts, s, rng);
+    },
+
+    async benchmark(spec: BenchSpec) {
+      if (running) throw new Error('cannot benchmark while a run is training');
+      return benchmarkTraining(spec);
+    },
+  };
+  return engine;
+}
+
+export { activeBackend };

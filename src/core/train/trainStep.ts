@@ -1,0 +1,57 @@
+/**
+ * One optimizer step of next-token prediction: loss, gradients for the model's variables only,
+ * optional global-norm clipping, Adam, then decoupled weight decay (AdamW) on weight matrices.
+ * Everything inside one synchronous tf.tidy; only the loss scalar survives it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GPT } from '../model/gpt.ts';
+
+export interface TrainStepOptions {
+  max_grad_norm: number;
+  weight_decay: number;
+}
+
+export type TrainStep = (inputs: Int32Array, targets: Int32Array, batchSize: number, learningRate: number) => tf.Scalar;
+
+export function makeTrainStep(model: GPT, optimizer: tf.AdamOptimizer, opts: TrainStepOptions): TrainStep {
+  const T = model.config.n_positions;
+  const vars = model.variables;
+  // Matrices decay; biases, LayerNorm gains and position/token tables are left alone as in nanoGPT's
+  // rule of "2-D weights decay" minus the embeddings, which are lookups rather than maps.
+  const decayed = [...model.params].filter(([name, v]) => v.rank === 2 && !name.includes('.wte.') && !name.includes('.wpe.')).map(([, v]) => v);
+
+  return (inputs, targets, batchSize, learningRate) => {
+    optimizer.learningRate = learningRate;
+    return tf.tidy(() => {
+      const x = tf.tensor2d(inputs, [batchSize, T], 'int32');
+      const y = tf.tensor2d(targets, [batchSize, T], 'int32');
+      const { value, grads } = tf.variableGrads(() => model.loss(x, y), vars);
+      let clipped = grads;
+      if (opts.max_grad_norm > 0) {
+        const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+        const scale = tf.minimum(1, tf.div(opts.max_grad_norm, tf.add(norm, 1e-6)));
+        clipped = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, scale)]));
+      }
+      optimizer.applyGradients(clipped);
+      if (opts.weight_decay > 0) {
+        const keep = 1 - learningRate * opts.weight_decay;
+        for (const v of decayed) v.assign(tf.mul(v, keep));
+      }
+      return value;
+    });
+  };
+}
+
+/** Mean loss over held-out batches (a forward pass only). */
+export async function evaluateLoss(model: GPT, batches: { inputs: Int32Array; targets: Int32Array; rows: number }[]): Promise<number> {
+  const T = model.config.n_positions;
+  let total = 0;
+  let rows = 0;
+  for (const b of batches) {
+    const loss = tf.tidy(() => model.loss(tf.tensor2d(b.inputs, [b.rows, T], 'int32'), tf.tensor2d(b.targets, [b.rows, T], 'int32')));
+    total += (await loss.data())[0] * b.rows;
+    loss.dispose();
+    rows += b.rows;
+  }
+  return total / Math.max(1, rows);
+}
