@@ -86,7 +86,7 @@ export async function pretrainCommand(engine: EngineApi, argv: string[]): Promis
       if (e.type === 'started') log(`training ${e.nParams.toLocaleString('en')} parameters on ${e.backend}; vocabulary ${e.vocabSize}; ${e.numTrainTokens.toLocaleString('en')} training tokens`);
       if (e.type === 'metrics') for (const row of e.rows) {
         appendFileSync(metricsPath, JSON.stringify(row) + '\n');
-        log(formatRow(row as Record<string, number>, config.max_steps));
+        log(formatRow(row as unknown as Record<string, number>, config.max_steps));
       }
       if (e.type === 'samples') for (const s of e.samples) appendFileSync(samplesPath, JSON.stringify({ step: e.step, ...s }) + '\n');
       if (e.type === 'checkpoint') {

@@ -14,6 +14,13 @@ import * as tf from '@tensorflow/tfjs';
 
 let onWasm = false;
 
+type GradResult = { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
+
+/** tf.customGrad with the tensor arguments typed (its own typing lumps them with the save function). */
+function customGrad<A extends tf.Tensor[]>(f: (...args: [...A, tf.GradSaveFunc]) => GradResult): (...args: A) => tf.Tensor {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...args: A) => tf.Tensor;
+}
+
 /** Called when the backend is chosen. */
 export function configureOpsForBackend(backend: string): void {
   onWasm = backend === 'wasm';
@@ -21,16 +28,16 @@ export function configureOpsForBackend(backend: string): void {
 
 /** Sum over rows as a matMul: x [N, K] -> [K]. */
 function sumRows(x: tf.Tensor2D): tf.Tensor1D {
-  return tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1]]);
+  return tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1]]) as tf.Tensor1D;
 }
 
 /** aᵀ·dy for a [M, K], dy [M, N] -> [K, N], transposing whichever operand is smaller. */
 function transposedProduct(a: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
-  if (dy.shape[1] < a.shape[1]) return tf.transpose(tf.matMul(tf.transpose(dy), a));
-  return tf.matMul(tf.transpose(a), dy);
+  if (dy.shape[1] < a.shape[1]) return tf.transpose(tf.matMul(tf.transpose(dy), a)) as tf.Tensor2D;
+  return tf.matMul(tf.transpose(a), dy) as tf.Tensor2D;
 }
 
-const matMul2dWasm = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+const matMul2dWasm = customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: tf.matMul(a, b),
@@ -39,15 +46,15 @@ const matMul2dWasm = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSav
       return [tf.matMul(dy, tf.transpose(sb)), transposedProduct(sa, dy as tf.Tensor2D)];
     },
   };
-}) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+});
 
-const addBiasWasm = tf.customGrad((x: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => {
+const addBiasWasm = customGrad((x: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => {
   save([]);
   return { value: tf.add(x, bias), gradFunc: (dy: tf.Tensor) => [tf.reshape(dy, dy.shape), sumRows(dy as tf.Tensor2D)] };
-}) as (x: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+});
 
 /** xhat * gain + bias on rows [N, D] (the affine part of LayerNorm). */
-const scaleShiftWasm = tf.customGrad((xhat: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => {
+const scaleShiftWasm = customGrad((xhat: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => {
   save([xhat, gain]);
   return {
     value: tf.add(tf.mul(xhat, gain), bias),
@@ -56,7 +63,7 @@ const scaleShiftWasm = tf.customGrad((xhat: tf.Tensor, gain: tf.Tensor, bias: tf
       return [tf.mul(dy, sg), sumRows(tf.mul(dy, sx) as tf.Tensor2D), sumRows(dy as tf.Tensor2D)];
     },
   };
-}) as (xhat: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+});
 
 /**
  * Batched a @ b ([..., M, K] @ [..., K, N] or with bᵀ given as [..., N, K] when transposeB).

@@ -25,4 +25,4 @@ export function defaultPretrainConfig(): PretrainConfig {
   };
 }
 
-export const DEFAULT_SAMPLING: SamplingConfig = { temperature: 0.8, top_k: 40, top_p: 0.95, max_new_tokens: 48 };
+export const DEFAULT_SAMPLING: SamplingConfig = { temperature: 0.8, top_k: 40, top_p: 0.95, max_new_tokens: 72 };

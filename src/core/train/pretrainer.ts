@@ -117,7 +117,7 @@ export class PretrainRun {
             return { status: 'failed', step: at, checkpointStep, message: `the loss became ${losses[bad]} at step ${at}; training stopped. Try a lower learning rate. The last good checkpoint${checkpointStep !== undefined ? ` (step ${checkpointStep})` : ''} is kept.` };
           }
           const now = performance.now();
-          const loss = losses.reduce((a, b) => a + b, 0) / losses.length;
+          const loss = Array.from(losses).reduce((a, b) => a + b, 0) / losses.length;
           const row: MetricRow = {
             step,
             loss,

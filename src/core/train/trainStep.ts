@@ -21,7 +21,8 @@ export function makeTrainStep(model: GPT, optimizer: tf.AdamOptimizer, opts: Tra
   const decayed = [...model.params].filter(([name, v]) => v.rank === 2 && !name.includes('.wte.') && !name.includes('.wpe.')).map(([, v]) => v);
 
   return (inputs, targets, batchSize, learningRate) => {
-    optimizer.learningRate = learningRate;
+    // Adam reads its learningRate field at every apply, so the schedule can set it per step.
+    (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
     return tf.tidy(() => {
       const x = tf.tensor2d(inputs, [batchSize, T], 'int32');
       const y = tf.tensor2d(targets, [batchSize, T], 'int32');
@@ -32,7 +33,7 @@ export function makeTrainStep(model: GPT, optimizer: tf.AdamOptimizer, opts: Tra
         const scale = tf.minimum(1, tf.div(opts.max_grad_norm, tf.add(norm, 1e-6)));
         clipped = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, scale)]));
       }
-      optimizer.applyGradients(clipped);
+      optimizer.applyGradients(clipped as tf.NamedTensorMap as never);
       if (opts.weight_decay > 0) {
         const keep = 1 - learningRate * opts.weight_decay;
         for (const v of decayed) v.assign(tf.mul(v, keep));

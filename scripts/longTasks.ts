@@ -1,0 +1,37 @@
+/**
+ * Main-thread long tasks (> 50 ms) while the app trains: a real run in the real page (default
+ * corpus, tokenizer and model; wasm backend), with charts and samples updating as a user sees them.
+ */
+import type { BrowserContext } from 'playwright-core';
+import { fill } from '../tests/e2e/actions.ts';
+
+export async function countLongTasksWhileTraining(context: BrowserContext, url: string, steps = 150): Promise<Record<string, unknown>> {
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    const w = window as unknown as { __longTasks: number[] };
+    w.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__longTasks.push(e.duration);
+    }).observe({ type: 'longtask', buffered: true });
+  });
+  await page.goto(url);
+  const train = page.getByRole('button', { name: 'Train', exact: true });
+  await train.waitFor();
+  await page.getByRole('combobox', { name: 'Backend' }).selectOption('wasm');
+  await fill(page, 'Training steps', String(steps));
+  const advanced = page.locator('details.advanced', { hasText: 'Log every' });
+  if (!(await advanced.evaluate((d) => (d as HTMLDetailsElement).open))) await advanced.locator('summary').click();
+  await fill(page, 'Log every (steps)', '5');
+  await fill(page, 'Evaluate every (steps)', '50');
+  await fill(page, 'Sample every (steps)', '50');
+  await page.waitForTimeout(500);
+  const before = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks.length);
+  const t0 = Date.now();
+  await train.click();
+  await page.getByTestId('run-phase').filter({ hasText: /Finished|Failed|Stopped/ }).waitFor({ timeout: 300_000 });
+  const seconds = (Date.now() - t0) / 1000;
+  const tasks = await page.evaluate((n) => (window as unknown as { __longTasks: number[] }).__longTasks.slice(n), before);
+  const phase = await page.getByTestId('run-phase').textContent();
+  await page.close();
+  return { measure: 'main-thread long tasks while training', backend: 'wasm', steps, status: phase, seconds: Math.round(seconds * 10) / 10, longTasksOver50ms: tasks.length, longestMs: tasks.length ? Math.max(...tasks) : 0 };
+}
