@@ -4,7 +4,6 @@
  * itself while a PerformanceObserver counts main-thread long tasks (> 50 ms).
  */
 import { execSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import type { BenchSpec } from '../src/core/engine/benchmark.ts';
 import type { ModelPresetName } from '../src/core/model/config.ts';
@@ -33,7 +32,8 @@ async function benchInPage(page: Page, backend: string, spec: BenchSpec): Promis
 }
 
 export async function runBrowserBench(options: BrowserBenchOptions): Promise<void> {
-  if (!existsSync('dist/bench.html')) execSync('npx vite build', { stdio: 'ignore' });
+  // Always rebuild: a stale dist/ would time old code.
+  execSync('npx vite build', { stdio: 'ignore' });
   const server = await startPreview();
   const browser = await launchBrowser();
   try {

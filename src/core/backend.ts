@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
+import { installWasmBatchMatMul } from './kernels/wasmBatchMatMul.ts';
 import { configureOpsForBackend } from './model/ops.ts';
 import type { BackendName } from './train/pretrainConfig.ts';
 
@@ -36,7 +37,9 @@ export async function useBackend(name: BackendName): Promise<void> {
     throw new Error(`the ${name} backend could not start: ${(e as Error).message}`);
   }
   if (!ok || tf.getBackend() !== name) throw new Error(`the ${name} backend is not available here`);
-  configureOpsForBackend(name);
+  // Batched and transposed matMuls on SIMD instead of tfjs-wasm's scalar loop (kernels/batchMatMul.wat).
+  const simdMatMul = name === 'wasm' && installWasmBatchMatMul() !== null;
+  configureOpsForBackend(name, simdMatMul);
 }
 
 export function activeBackend(): BackendName {

@@ -73,10 +73,42 @@ function queue(el: HTMLElement, work: (Plotly: PlotlyStatic) => unknown): Promis
   return next.then(() => undefined);
 }
 
+/**
+ * The newest figure waiting to be drawn, per chart. While a run trains, metrics arrive several
+ * times a second and a redraw costs tens of milliseconds: drawing every update inside the message
+ * handler that brought it made main-thread tasks over 50 ms (janky scrolling and typing). So each
+ * chart redraws in a task of its own, at most every MIN_REDRAW_MS, with the latest data.
+ */
+const pending = new Map<HTMLElement, { traces: PlotTrace[]; layout: PlotLayout; done: (() => void)[] }>();
+const lastDrawn = new WeakMap<HTMLElement, number>();
+const MIN_REDRAW_MS = 400;
+
 export function drawChart(el: HTMLElement, traces: PlotTrace[], layout: PlotLayout): Promise<void> {
-  return queue(el, (Plotly) => (el.isConnected ? Plotly.react(el, traces, layout, { displayModeBar: false, responsive: true }) : undefined));
+  return new Promise((resolve) => {
+    const waiting = pending.get(el);
+    if (waiting) {
+      waiting.traces = traces;
+      waiting.layout = layout;
+      waiting.done.push(resolve);
+      return;
+    }
+    pending.set(el, { traces, layout, done: [resolve] });
+    const wait = Math.max(0, (lastDrawn.get(el) ?? -Infinity) + MIN_REDRAW_MS - performance.now());
+    setTimeout(() => {
+      const figure = pending.get(el);
+      pending.delete(el);
+      if (!figure) return;
+      lastDrawn.set(el, performance.now());
+      void queue(el, (Plotly) =>
+        el.isConnected ? Plotly.react(el, figure.traces, figure.layout, { displayModeBar: false, responsive: true }) : undefined,
+      ).then(() => figure.done.forEach((done) => done()));
+    }, wait);
+  });
 }
 
 export function purgeChart(el: HTMLElement): void {
+  const figure = pending.get(el);
+  pending.delete(el);
+  figure?.done.forEach((done) => done());
   void queue(el, (Plotly) => Plotly.purge(el));
 }

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { activeBackend } from '../backend.ts';
+import { wasmBatchMatMulVariant } from '../kernels/wasmBatchMatMul.ts';
 import { MODEL_PRESETS, type ModelPresetName } from '../model/config.ts';
 import { countParameters, GPT } from '../model/gpt.ts';
 import { Rng } from '../rng.ts';
@@ -32,6 +33,8 @@ export interface BenchResult {
   medianFwdMs: number;
   /** tf.memory().numTensors after the steps minus before: must be 0. */
   leakedTensors: number;
+  /** On wasm: which matMul kernel ran ('relaxed-simd' or 'simd' builds of batchMatMul.wat, or 'tfjs'). */
+  matMulKernel?: string;
 }
 
 /** The reference shape of torch_reference.py: vocab 64, context 64, d_model 64, 4 heads, 2 layers, batch 16. */
@@ -90,5 +93,6 @@ export async function benchmarkTraining(spec: BenchSpec): Promise<BenchResult> {
     tokPerSec: Math.round((spec.batch * T) / (m / 1000)),
     medianFwdMs: Math.round(median(fwd) * 100) / 100,
     leakedTensors: tf.memory().numTensors - tensorsBefore,
+    ...(activeBackend() === 'wasm' ? { matMulKernel: wasmBatchMatMulVariant() ?? 'tfjs' } : {}),
   };
 }

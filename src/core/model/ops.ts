@@ -1,18 +1,19 @@
 /**
  * The few tensor operations the GPT is made of, with gradients chosen per backend for speed.
  *
- * On the wasm backend only a plain 2-D matMul (no transpose flags) runs on XNNPACK; everything
- * else (flagged or batched matMuls, reductions over the first axis, 2-D transposes) takes slow
- * scalar paths. So on wasm the gradients below are written to land on plain 2-D matMuls:
- * - a @ b: gradients multiply by materialised transposes, transposing the smaller operand
- *   (dW = aᵀ·dy is computed as (dyᵀ·a)ᵀ when dy is smaller than a);
- * - bias and LayerNorm gains: their gradient, a sum over rows, is ones[1, N] @ dy.
- * This made a training step of the reference model ~2x faster on wasm (PLATFORM.md measured the
- * matMul part). On webgl, webgpu and cpu the built-in gradients are as fast or faster, so they stay.
+ * On the wasm backend reductions over the first axis take a slow scalar path, so the gradients
+ * of biases and LayerNorm gains (a sum over rows) are computed as ones[1, N] @ dy, a matMul.
+ * MatMuls themselves run on kernels/batchMatMul.wat, which takes transpose flags at full speed.
+ * Where that kernel cannot load, tfjs-wasm runs only plain untransposed 2-D matMuls fast (on
+ * XNNPACK), so the matMul gradient is rewritten to multiply by materialised transposes,
+ * transposing the smaller operand (dW = aᵀ·dy as (dyᵀ·a)ᵀ when dy is smaller than a).
+ * On webgl, webgpu and cpu the built-in gradients are as fast or faster, so they stay.
  */
 import * as tf from '@tensorflow/tfjs';
 
 let onWasm = false;
+/** On wasm without the SIMD matMul kernel: keep transpose flags out of matMul gradients. */
+let transposeFreeMatMul = false;
 
 type GradResult = { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
 
@@ -21,9 +22,13 @@ function customGrad<A extends tf.Tensor[]>(f: (...args: [...A, tf.GradSaveFunc])
   return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...args: A) => tf.Tensor;
 }
 
-/** Called when the backend is chosen. */
-export function configureOpsForBackend(backend: string): void {
+/**
+ * Called when the backend is chosen. `simdMatMul`: the wasm backend runs kernels/batchMatMul.wat,
+ * which takes transpose flags at full speed, so tfjs's own matMul gradient is the fast one.
+ */
+export function configureOpsForBackend(backend: string, simdMatMul = false): void {
   onWasm = backend === 'wasm';
+  transposeFreeMatMul = onWasm && !simdMatMul;
 }
 
 /** Sum over rows as a matMul: x [N, K] -> [K]. */
@@ -75,7 +80,7 @@ export function batchMatMul(a: tf.Tensor, b: tf.Tensor, transposeB = false): tf.
 
 /** x [N, in] @ w [in, out] (+ bias [out]) -> [N, out]. */
 export function linear(x: tf.Tensor2D, w: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
-  const y = (onWasm ? matMul2dWasm(x, w) : tf.matMul(x, w)) as tf.Tensor2D;
+  const y = (transposeFreeMatMul ? matMul2dWasm(x, w) : tf.matMul(x, w)) as tf.Tensor2D;
   return bias ? addRowVector(y, bias) : y;
 }
 
