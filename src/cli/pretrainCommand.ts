@@ -83,7 +83,7 @@ export async function pretrainCommand(engine: EngineApi, argv: string[]): Promis
   let lastCheckpoint: TrainEvent & { type: 'checkpoint' } | undefined;
   const onEvents = (events: TrainEvent[]) => {
     for (const e of events) {
-      if (e.type === 'started') log(`training ${e.nParams.toLocaleString('en')} parameters on ${e.backend}; vocabulary ${e.vocabSize}; ${e.numTrainTokens.toLocaleString('en')} training tokens`);
+      if (e.type === 'started') log(`training ${e.nParams.toLocaleString('en')} parameters on ${e.backend}; vocabulary ${e.vocabSize}; ${(e.numTrainTokens ?? 0).toLocaleString('en')} training tokens`);
       if (e.type === 'metrics') for (const row of e.rows) {
         appendFileSync(metricsPath, JSON.stringify(row) + '\n');
         log(formatRow(row as unknown as Record<string, number>, config.max_steps));

@@ -1,14 +1,20 @@
 /**
- * The one IndexedDB database (dexie). Runs, their metric rows, their sample tables and their
- * latest good checkpoint. Only state classes import this.
+ * The one IndexedDB database (dexie). Runs of every training stage, their metric rows, their
+ * sample tables and their latest good checkpoint; SFT datasets; preference datasets with their
+ * comparison records and labels. Only state classes import this.
  */
 import Dexie, { type EntityTable, type Table } from 'dexie';
 import type { BackendName, MetricRow, PretrainConfig, Sample } from '../core/train/pretrainConfig.ts';
 
 export type RunStatus = 'running' | 'paused' | 'finished' | 'stopped' | 'failed' | 'interrupted' | 'imported';
 
+/** The stages whose runs train a model (and so have metrics and checkpoints). */
+export type RunStage = 'pretrain' | 'sft' | 'reward';
+
 export interface RunRecord {
   id?: number;
+  /** Absent on runs stored before other stages existed: those are pretraining runs. */
+  stage?: RunStage;
   name: string;
   /** Where the run came from: trained here, or imported from files. */
   source: 'train' | 'import';
@@ -46,6 +52,56 @@ export interface CheckpointRecord {
   tokenizer: string;
 }
 
+/** A supervised fine-tuning dataset: (prompt, completion) rows, edited in the table editor. */
+export interface SftDatasetRecord {
+  id?: number;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+  /** 'builtin' (derived from the story corpus), 'import' (a file) or 'manual'. */
+  source: string;
+  rows: { prompt: string; completion: string }[];
+  /** The chat template used to turn `messages` records into prompt/completion, when imported as chat. */
+  chatTemplate?: string;
+}
+
+/** A preference dataset: the comparisons to label, how they were made, and the labeling guidelines. */
+export interface PreferenceDatasetRecord {
+  id?: number;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+  /** Markdown shown to labelers (rendered as text elements, never as HTML). */
+  guidelines: string;
+  /** Where the completions came from, in words ("SFT run #4, temperature 0.9"), or the imported file's name. */
+  source: string;
+}
+
+/** One prompt with 2-4 completions, shown in a recorded random order. */
+export interface ComparisonRecord {
+  id?: number;
+  datasetId: number;
+  prompt: string;
+  completions: string[];
+  /** The display order: order[i] is the index into `completions` shown in position i (A, B, ...). */
+  order: number[];
+  /** Known attributes of the prompt (animal, mood, ...) when it came from the story corpus. */
+  attributes?: Record<string, string>;
+}
+
+/** One annotator's judgement of one comparison; written the moment it is made. */
+export interface LabelRecord {
+  id?: number;
+  datasetId: number;
+  comparisonId: number;
+  annotator: string;
+  /** Simulated annotators are always marked as such. */
+  simulated: boolean;
+  /** Indices into the comparison's `completions`, best first; ties share a group. Empty when discarded. */
+  ranking: number[][];
+  createdAt: number;
+}
+
 class PlaygroundDb extends Dexie {
   runs!: EntityTable<RunRecord, 'id'>;
   /** One row per logged step, keyed [runId+step]; written in batches. */
@@ -53,6 +109,10 @@ class PlaygroundDb extends Dexie {
   samples!: Table<SampleRecord, [number, number]>;
   /** The latest good checkpoint of each run (one per run). */
   checkpoints!: Table<CheckpointRecord, number>;
+  sftDatasets!: EntityTable<SftDatasetRecord, 'id'>;
+  preferenceDatasets!: EntityTable<PreferenceDatasetRecord, 'id'>;
+  comparisons!: EntityTable<ComparisonRecord, 'id'>;
+  labels!: EntityTable<LabelRecord, 'id'>;
 
   constructor() {
     super('rlhf-playground');
@@ -61,6 +121,14 @@ class PlaygroundDb extends Dexie {
       metrics: '[runId+step], runId',
       samples: '[runId+step], runId',
       checkpoints: 'runId',
+    });
+    // Version 2: the SFT, preference and reward-model stages.
+    this.version(2).stores({
+      runs: '++id, createdAt, stage',
+      sftDatasets: '++id, createdAt',
+      preferenceDatasets: '++id, createdAt',
+      comparisons: '++id, datasetId',
+      labels: '++id, datasetId, comparisonId, [datasetId+annotator]',
     });
   }
 }

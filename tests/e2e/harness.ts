@@ -33,10 +33,11 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Serves dist/ (run `vite build` first). */
+/** Serves dist/ (run `vite build` first), or the folder named by E2E_DIST (`vite build --outDir X`). */
 export async function startPreview(): Promise<{ url: string; close: () => Promise<void> }> {
   const port = await freePort();
-  const server: PreviewServer = await preview({ logLevel: 'warn', preview: { port, strictPort: true, host: '127.0.0.1', open: false } });
+  const outDir = process.env.E2E_DIST;
+  const server: PreviewServer = await preview({ logLevel: 'warn', ...(outDir ? { build: { outDir } } : {}), preview: { port, strictPort: true, host: '127.0.0.1', open: false } });
   return { url: `http://127.0.0.1:${port}/`, close: () => server.close() };
 }
 

@@ -15,7 +15,7 @@ import { PretrainRun } from '../train/pretrainer.ts';
 import type { BackendChoice, BackendName, CheckpointFiles, SamplingConfig } from '../train/pretrainConfig.ts';
 import { makeTrainStep } from '../train/trainStep.ts';
 import { benchmarkTraining, type BenchSpec } from './benchmark.ts';
-import type { BackendReport, BackendTimings, EngineApi, PretrainRequest, TrainEvent } from './engineApi.ts';
+import type { BackendReport, BackendTimings, EngineApi, PretrainRequest, RunOutcome, TrainEvent, TrainingJob } from './engineApi.ts';
 
 export interface EngineOptions {
   wasmPaths: WasmPaths;
@@ -51,13 +51,39 @@ export async function timeTrainingSteps(steps = 3): Promise<number> {
 export function createEngine(options: EngineOptions): EngineApi {
   configureWasm(options.wasmPaths);
   const candidates = options.candidates ?? ALL_BACKENDS;
-  let run: PretrainRun | null = null;
+  /** The current (or last) training job of any stage; its model serves sample() afterwards. */
+  let run: TrainingJob | null = null;
   let running = false;
   let stopRequested = false;
   let paused = false;
   let resumeWaiters: (() => void)[] = [];
   let sampling: SamplingConfig = DEFAULT_SAMPLING;
   let emit: ((events: TrainEvent[]) => void) | null = null;
+
+  /** Runs one job of any stage with the shared pause / stop / sampling controls. */
+  async function runJob(job: TrainingJob, initialSampling: SamplingConfig, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome> {
+    if (running) {
+      job.dispose();
+      throw new Error('a run is already training; stop it first');
+    }
+    run?.dispose();
+    run = job;
+    running = true;
+    stopRequested = false;
+    paused = false;
+    sampling = initialSampling;
+    emit = onEvents;
+    try {
+      return await job.run(onEvents, {
+        shouldStop: () => stopRequested,
+        waitWhilePaused: () => (paused && !stopRequested ? new Promise<void>((r) => resumeWaiters.push(r)) : Promise.resolve()),
+        sampling: () => sampling,
+      });
+    } finally {
+      running = false;
+      emit = null;
+    }
+  }
 
   const wake = () => {
     resumeWaiters.forEach((r) => r());
@@ -102,24 +128,7 @@ export function createEngine(options: EngineOptions): EngineApi {
     },
 
     async pretrain(request: PretrainRequest, onEvents: (events: TrainEvent[]) => void) {
-      if (running) throw new Error('a run is already training; stop it first');
-      run?.dispose();
-      run = new PretrainRun(request);
-      running = true;
-      stopRequested = false;
-      paused = false;
-      sampling = request.sampling;
-      emit = onEvents;
-      try {
-        return await run.run(onEvents, {
-          shouldStop: () => stopRequested,
-          waitWhilePaused: () => (paused && !stopRequested ? new Promise<void>((r) => resumeWaiters.push(r)) : Promise.resolve()),
-          sampling: () => sampling,
-        });
-      } finally {
-        running = false;
-        emit = null;
-      }
+      return runJob(new PretrainRun(request), request.sampling, onEvents);
     },
 
     pause() {

@@ -3,6 +3,9 @@
  * shape through comlink (workers/engine.worker.ts); the CLI and tests call the same object
  * directly in Node. Everything crossing it is structured-cloneable.
  */
+import type { GPT } from '../model/gpt.ts';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import type { RunControls } from '../train/runControls.ts';
 import type { BenchResult, BenchSpec } from './benchmark.ts';
 import type {
   BackendChoice,
@@ -37,7 +40,8 @@ export interface PretrainRequest {
 }
 
 export type TrainEvent =
-  | { type: 'started'; backend: BackendName; nParams: number; vocabSize: number; numTrainTokens: number; numEvalTokens: number }
+  /** Pretraining and SFT count tokens; stages that train on records (reward model) count examples. */
+  | { type: 'started'; backend: BackendName; nParams: number; vocabSize: number; numTrainTokens?: number; numEvalTokens?: number; numTrainExamples?: number; numEvalExamples?: number }
   | { type: 'metrics'; rows: MetricRow[] }
   | { type: 'samples'; step: number; samples: Sample[] }
   /** The last good checkpoint; sent at each eval and at the end. */
@@ -51,6 +55,18 @@ export interface RunOutcome {
   message?: string;
   /** Step of the last checkpoint sent, if any. */
   checkpointStep?: number;
+}
+
+/**
+ * A training run of any stage (pretraining, SFT, the reward model, ...), as the engine drives it:
+ * it runs until done or told to stop, reports through `onEvents`, and keeps its model afterwards
+ * so the samples panel can still draw from it.
+ */
+export interface TrainingJob {
+  readonly model: GPT | null;
+  readonly tokenizer: Tokenizer | null;
+  run(onEvents: (events: TrainEvent[]) => void, controls: RunControls): Promise<RunOutcome>;
+  dispose(): void;
 }
 
 export interface EngineApi {

@@ -101,6 +101,14 @@ export class GPT {
 
   /** ids [B, T] int32 (T <= n_positions) -> logits [B*T, V]. Call inside tf.tidy. */
   forward(ids: tf.Tensor2D): tf.Tensor2D {
+    return linear(this.hidden(ids), this.p('lm_head.weight')); // [BT, V]
+  }
+
+  /**
+   * ids [B, T] int32 -> the final hidden states [B*T, D] (after ln_f), which the language-model
+   * head turns into logits and a reward model's score head into one number. Call inside tf.tidy.
+   */
+  hidden(ids: tf.Tensor2D): tf.Tensor2D {
     const [B, T] = ids.shape;
     const { n_embd: D, n_head: H, vocab_size: V } = this.config;
     const dh = D / H;
@@ -133,8 +141,7 @@ export class GPT {
       const fc = quickGelu(linear(h2, this.p(p + 'mlp.c_fc.weight'), this.p(p + 'mlp.c_fc.bias'))) as tf.Tensor2D; // [BT, 4D]
       x = tf.add(x, linear(fc, this.p(p + 'mlp.c_proj.weight'), this.p(p + 'mlp.c_proj.bias')));
     }
-    const out = layerNorm(x, this.p('transformer.ln_f.weight'), this.p('transformer.ln_f.bias'));
-    return linear(out, this.p('lm_head.weight')); // [BT, V]
+    return layerNorm(x, this.p('transformer.ln_f.weight'), this.p('transformer.ln_f.bias')); // [BT, D]
   }
 
   /** Mean next-token cross-entropy (nats) of ids [B, T] against targets [B, T]. Call inside tf.tidy. */

@@ -43,8 +43,12 @@ export interface PretrainConfig {
   eval_fraction: number;
 }
 
-/** One logged row, as written to metrics.jsonl and plotted. Keys follow TRL's logs. */
+/**
+ * One logged row, as written to metrics.jsonl and plotted. Keys follow TRL's logs. The named keys
+ * are pretraining's; other stages log their own TRL names ('mean_token_accuracy', 'accuracy', ...).
+ */
 export interface MetricRow {
+  [key: string]: number | undefined;
   step: number;
   loss?: number;
   perplexity?: number;

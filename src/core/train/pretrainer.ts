@@ -11,30 +11,21 @@ import { countParameters, GPT } from '../model/gpt.ts';
 import { Rng } from '../rng.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { trainTokenizer } from '../tokenizer/tokenizers.ts';
-import type { PretrainRequest, RunOutcome, TrainEvent } from '../engine/engineApi.ts';
+import type { PretrainRequest, RunOutcome, TrainEvent, TrainingJob } from '../engine/engineApi.ts';
 import { activeBackend } from '../backend.ts';
 import { learningRateAt } from './lrSchedule.ts';
-import type { MetricRow, PretrainConfig, SamplingConfig } from './pretrainConfig.ts';
+import type { MetricRow, PretrainConfig } from './pretrainConfig.ts';
+import { yieldToEventLoop, type RunControls } from './runControls.ts';
+
+export type { RunControls };
 import { evalBatches, randomBatch, splitTokens, tokenizeDocuments } from './tokenStream.ts';
 import { evaluateLoss, makeTrainStep } from './trainStep.ts';
 import { ConfigError, validatePretrainConfig } from './validate.ts';
-
-export interface RunControls {
-  shouldStop(): boolean;
-  /** Resolves at once when not paused; otherwise when resumed or stopped. */
-  waitWhilePaused(): Promise<void>;
-  sampling(): SamplingConfig;
-}
 
 /** BPE merges are learned from at most this much text: enough for a small vocabulary, and fast. */
 const TOKENIZER_SAMPLE_CHARS = 1_000_000;
 /** Validation loss is averaged over at most this many held-out windows. */
 const MAX_EVAL_WINDOWS = 64;
-
-/** Yields to the event loop so messages (pause, stop) are handled between steps. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
 
 export function corpusDocuments(config: PretrainConfig, corpusText?: string): string[] {
   if (config.corpus.kind === 'stories') return storyTexts(generateStories(config.corpus.num_stories, config.corpus.seed));
@@ -42,7 +33,7 @@ export function corpusDocuments(config: PretrainConfig, corpusText?: string): st
   return (corpusText ?? '').split(/\n\s*\n/).map((d) => d.trim()).filter((d) => d.length > 0);
 }
 
-export class PretrainRun {
+export class PretrainRun implements TrainingJob {
   model: GPT | null = null;
   tokenizer: Tokenizer | null = null;
 

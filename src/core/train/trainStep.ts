@@ -1,7 +1,10 @@
 /**
- * One optimizer step of next-token prediction: loss, gradients for the model's variables only,
+ * One optimizer step: a loss closure, gradients for an explicit list of variables only,
  * optional global-norm clipping, Adam, then decoupled weight decay (AdamW) on weight matrices.
  * Everything inside one synchronous tf.tidy; only the loss scalar survives it.
+ *
+ * `makeOptimizerStep` serves every stage (pretraining, SFT, the reward model, ...): each passes
+ * its own loss. `makeTrainStep` is next-token prediction on a GPT, the pretraining step.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GPT } from '../model/gpt.ts';
@@ -11,22 +14,28 @@ export interface TrainStepOptions {
   weight_decay: number;
 }
 
+/** Runs the loss, updates the variables, returns the loss (the caller disposes it). */
+export type OptimizerStep = (loss: () => tf.Scalar, learningRate: number) => tf.Scalar;
+
 export type TrainStep = (inputs: Int32Array, targets: Int32Array, batchSize: number, learningRate: number) => tf.Scalar;
 
-export function makeTrainStep(model: GPT, optimizer: tf.AdamOptimizer, opts: TrainStepOptions): TrainStep {
-  const T = model.config.n_positions;
-  const vars = model.variables;
-  // Matrices decay; biases, LayerNorm gains and position/token tables are left alone as in nanoGPT's
-  // rule of "2-D weights decay" minus the embeddings, which are lookups rather than maps.
-  const decayed = [...model.params].filter(([name, v]) => v.rank === 2 && !name.includes('.wte.') && !name.includes('.wpe.')).map(([, v]) => v);
+/**
+ * Matrices decay; biases, LayerNorm gains and position/token tables are left alone, as in
+ * nanoGPT's rule of "2-D weights decay" minus the embeddings, which are lookups rather than maps.
+ */
+export function decayedVariables(params: ReadonlyMap<string, tf.Variable>): tf.Variable[] {
+  return [...params].filter(([name, v]) => v.rank === 2 && !name.includes('.wte.') && !name.includes('.wpe.')).map(([, v]) => v);
+}
 
-  return (inputs, targets, batchSize, learningRate) => {
+/** An optimizer step over `params` (by name); variables not in it (a frozen model) stay put. */
+export function makeOptimizerStep(params: ReadonlyMap<string, tf.Variable>, optimizer: tf.AdamOptimizer, opts: TrainStepOptions): OptimizerStep {
+  const vars = [...params.values()];
+  const decayed = decayedVariables(params);
+  return (lossFn, learningRate) => {
     // Adam reads its learningRate field at every apply, so the schedule can set it per step.
     (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
     return tf.tidy(() => {
-      const x = tf.tensor2d(inputs, [batchSize, T], 'int32');
-      const y = tf.tensor2d(targets, [batchSize, T], 'int32');
-      const { value, grads } = tf.variableGrads(() => model.loss(x, y), vars);
+      const { value, grads } = tf.variableGrads(lossFn, vars);
       let clipped = grads;
       if (opts.max_grad_norm > 0) {
         const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
@@ -41,6 +50,13 @@ export function makeTrainStep(model: GPT, optimizer: tf.AdamOptimizer, opts: Tra
       return value;
     });
   };
+}
+
+export function makeTrainStep(model: GPT, optimizer: tf.AdamOptimizer, opts: TrainStepOptions): TrainStep {
+  const T = model.config.n_positions;
+  const step = makeOptimizerStep(model.params, optimizer, opts);
+  return (inputs, targets, batchSize, learningRate) =>
+    step(() => model.loss(tf.tensor2d(inputs, [batchSize, T], 'int32'), tf.tensor2d(targets, [batchSize, T], 'int32')), learningRate);
 }
 
 /** Mean loss over held-out batches (a forward pass only). */

@@ -1,5 +1,5 @@
 /**
- * End-to-end tests in a real Chromium (playwright-core) against `vite preview` of the built app.
+ * End-to-end tests of the Pretrain stage in a real Chromium (playwright-core) against `vite preview`.
  * Run `vite build` first; `npm run test:e2e` does both. The tests share one browser profile and
  * run in order: the reload test finds the runs the training tests made.
  */
