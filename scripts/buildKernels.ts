@@ -11,7 +11,7 @@ import { kernelModuleText, KERNELS } from './kernelAssembler.ts';
 const dir = fileURLToPath(new URL('../src/core/kernels/', import.meta.url));
 
 for (const kernel of KERNELS) {
-  const text = await kernelModuleText(readFileSync(dir + kernel.source, 'utf8'), kernel.source);
+  const text = await kernelModuleText(readFileSync(dir + kernel.source, 'utf8'), kernel.source, kernel.relaxed);
   writeFileSync(dir + kernel.output, text);
   console.log(`${kernel.source} -> ${kernel.output}`);
 }

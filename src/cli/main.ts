@@ -4,11 +4,17 @@
  */
 import { ConfigError } from '../core/train/validate.ts';
 import { UsageError } from './args.ts';
+import { LABEL_HELP, labelCommand } from './labelCommand.ts';
 import { createNodeEngine } from './nodeEngine.ts';
 import { PRETRAIN_HELP, pretrainCommand } from './pretrainCommand.ts';
+import { SFT_HELP, sftCommand } from './sftCommand.ts';
+import { REWARD_HELP, rewardCommand } from './rewardCommand.ts';
 
 const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<void> }> = {
   pretrain: { help: PRETRAIN_HELP, run: (argv) => pretrainCommand(createNodeEngine(), argv) },
+  sft: { help: SFT_HELP, run: (argv) => sftCommand(createNodeEngine(), argv) },
+  label: { help: LABEL_HELP, run: (argv) => labelCommand(createNodeEngine(), argv) },
+  reward: { help: REWARD_HELP, run: (argv) => rewardCommand(createNodeEngine(), argv) },
 };
 
 async function main(argv: string[]): Promise<void> {

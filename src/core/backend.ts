@@ -7,6 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
 import { installWasmBatchMatMul } from './kernels/wasmBatchMatMul.ts';
+import { installWasmFusedOps } from './kernels/wasmFusedOps.ts';
+import { installWasmSharedIdentity } from './kernels/wasmIdentity.ts';
+import { installWasmLayerNorm } from './kernels/wasmLayerNorm.ts';
 import { configureOpsForBackend } from './model/ops.ts';
 import type { BackendName } from './train/pretrainConfig.ts';
 
@@ -39,7 +42,13 @@ export async function useBackend(name: BackendName): Promise<void> {
   if (!ok || tf.getBackend() !== name) throw new Error(`the ${name} backend is not available here`);
   // Batched and transposed matMuls on SIMD instead of tfjs-wasm's scalar loop (kernels/batchMatMul.wat).
   const simdMatMul = name === 'wasm' && installWasmBatchMatMul() !== null;
-  configureOpsForBackend(name, simdMatMul);
+  // LayerNorm forward and backward as one kernel each (kernels/layerNorm.wat).
+  const layerNormKernel = name === 'wasm' && installWasmLayerNorm();
+  // Attention softmax, GELU, cross-entropy, embedding, bias add, head moves likewise (kernels/fusedOps.wat).
+  const fusedOps = name === 'wasm' && installWasmFusedOps();
+  // Tensors saved for gradients share their buffer instead of being copied.
+  if (name === 'wasm') installWasmSharedIdentity();
+  configureOpsForBackend(name, simdMatMul, layerNormKernel, fusedOps);
 }
 
 export function activeBackend(): BackendName {

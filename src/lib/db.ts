@@ -5,6 +5,7 @@
  */
 import Dexie, { type EntityTable, type Table } from 'dexie';
 import type { BackendName, MetricRow, PretrainConfig, Sample } from '../core/train/pretrainConfig.ts';
+import type { RewardEvalReport } from '../core/reward/rewardEval.ts';
 
 export type RunStatus = 'running' | 'paused' | 'finished' | 'stopped' | 'failed' | 'interrupted' | 'imported';
 
@@ -25,6 +26,10 @@ export interface RunRecord {
   maxSteps: number;
   backend?: BackendName;
   config?: PretrainConfig;
+  /** The settings of a run of another stage (e.g. an SFTConfig plus the dataset it trained on). */
+  stageConfig?: Record<string, unknown>;
+  /** A reward-model run's latest held-out evaluation (histograms, most-wrong pairs), shown again on reopening. */
+  rewardEval?: RewardEvalReport;
   nParams?: number;
   vocabSize?: number;
   /** What the run started from, in words ("scratch", "base checkpoint", "run #3"). */
@@ -63,6 +68,8 @@ export interface SftDatasetRecord {
   rows: { prompt: string; completion: string }[];
   /** The chat template used to turn `messages` records into prompt/completion, when imported as chat. */
   chatTemplate?: string;
+  /** The built-in instruction set's recipe, when source is 'builtin'. */
+  builtin?: { kind: string; count: number; seed: number };
 }
 
 /** A preference dataset: the comparisons to label, how they were made, and the labeling guidelines. */
@@ -100,6 +107,10 @@ export interface LabelRecord {
   /** Indices into the comparison's `completions`, best first; ties share a group. Empty when discarded. */
   ranking: number[][];
   createdAt: number;
+  /** Per-completion scores (imported ratings, or a simulated annotator's): pairs' margins are their differences. */
+  scores?: number[];
+  /** An explicit margin for a two-way comparison (imported from TRL's `margin` column). */
+  margin?: number;
 }
 
 class PlaygroundDb extends Dexie {

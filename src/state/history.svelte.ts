@@ -1,6 +1,6 @@
-/** The list of stored runs, newest first; deleting a run removes everything stored with it. */
+/** The list of stored runs of every stage, newest first; deleting a run removes everything stored with it. */
 import { db, type RunRecord } from '../lib/db.ts';
-import { run } from './run.svelte.ts';
+import { liveRunIds } from './trainingRun.svelte.ts';
 
 class HistoryState {
   runs = $state.raw<RunRecord[]>([]);
@@ -11,8 +11,9 @@ class HistoryState {
   /** Loads the list; on the first load, runs left 'running' by a closed tab become 'interrupted'. */
   async refresh(): Promise<void> {
     if (!this.loaded) {
+      const live = liveRunIds();
       await db.runs
-        .filter((r) => (r.status === 'running' || r.status === 'paused') && r.id !== run.id)
+        .filter((r) => (r.status === 'running' || r.status === 'paused') && !live.includes(r.id!))
         .modify({ status: 'interrupted' })
         .catch(() => undefined);
     }
@@ -20,15 +21,14 @@ class HistoryState {
     this.loaded = true;
   }
 
+  /** Deletes a stored run; the run states call this (TrainingRunState.remove), never for a live run. */
   async remove(id: number): Promise<void> {
-    if (run.live && run.id === id) return;
     await db.transaction('rw', [db.runs, db.metrics, db.samples, db.checkpoints], async () => {
       await db.metrics.where('runId').equals(id).delete();
       await db.samples.where('runId').equals(id).delete();
       await db.checkpoints.delete(id);
       await db.runs.delete(id);
     });
-    run.forget(id);
     await this.refresh();
   }
 }

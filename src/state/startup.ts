@@ -1,19 +1,25 @@
 /** What the page does once on load: read the run history, look for the base checkpoint, watch the worker. */
 import { onWorkerError } from '../lib/engine.ts';
+import { backend } from './backend.svelte.ts';
 import { checkpoints } from './checkpoints.svelte.ts';
 import { history } from './history.svelte.ts';
 import { notices } from './notices.svelte.ts';
 import { run } from './run.svelte.ts';
+import { endLiveRuns } from './trainingRun.svelte.ts';
 
 export function startApp(): void {
   onWorkerError((message, fatal) => {
     notices.push('error', `Training worker: ${message}.${fatal ? ' Reload the page to try again.' : ''}`);
-    if (fatal) void run.workerLost(message);
+    if (fatal) {
+      backend.lost(message);
+      void endLiveRuns(message);
+    }
   });
   history
     .refresh()
-    // Show the latest run again, so a reload lands where the class left off.
-    .then(() => (history.runs[0]?.id !== undefined && run.id === null ? run.open(history.runs[0].id) : undefined))
+    // Show the latest pretraining run again, so a reload lands where the class left off
+    // (each later stage reopens its own latest run when its tab opens).
+    .then(() => run.openLatest())
     .catch((error: unknown) => {
       notices.push('error', `Could not read the run history from browser storage: ${error instanceof Error ? error.message : String(error)}`);
     });

@@ -52,9 +52,10 @@ function maxAbsDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
 }
 
 // Tiles are 4 rows x 8 columns: these sizes cover whole tiles, row and column edges, single rows,
-// an empty inner dimension, broadcast batches and all four transpose combinations.
+// an empty inner dimension, broadcast batches and all four transpose combinations; N = 256 takes
+// the packed-panel path (B's rows 1 KiB apart), except with fewer than four rows.
 const CASES: Case[] = [];
-for (const [m, k, n] of [[4, 3, 8], [9, 5, 19], [1, 7, 13], [3, 2, 3], [8, 16, 64], [64, 16, 64], [5, 0, 6], [12, 33, 24]]) {
+for (const [m, k, n] of [[4, 3, 8], [9, 5, 19], [1, 7, 13], [3, 2, 3], [8, 16, 64], [64, 16, 64], [5, 0, 6], [12, 33, 24], [10, 7, 19], [6, 4, 9], [9, 5, 256], [2, 3, 256], [5, 6, 264]]) {
   for (const transposeA of [false, true]) {
     for (const transposeB of [false, true]) {
       CASES.push({ batchA: 3, batchB: 3, m, k, n, transposeA, transposeB });
@@ -78,7 +79,7 @@ describe.each(['simd', 'relaxed-simd'] as KernelVariant[])('the %s build', (vari
       const aPtr = 64;
       const bPtr = aPtr + a.length * 4 + 16;
       const scratchPtr = bPtr + b.length * 4 + 16;
-      const cPtr = scratchPtr + c.k * c.n * 4 + 16;
+      const cPtr = scratchPtr + c.k * (c.n + 8) * 4 + 16; // scratch: a [K, 8] panel, then [K, N]
       const heap = new Float32Array(memory.buffer);
       heap.fill(Number.NaN); // any element the kernel fails to write shows up
       heap.set(a, aPtr / 4);

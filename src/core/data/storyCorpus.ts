@@ -31,6 +31,8 @@ export interface StoryAttributes {
   place: string;
   /** How the story actually ends. */
   ending: Mood;
+  /** What happened to the object. */
+  trouble: Trouble;
 }
 
 export interface Story {
@@ -53,6 +55,15 @@ export interface StoryOptions {
    * a dog." (the mood is the ending), 'none' never.
    */
   header?: 'random' | 'topic' | 'mood' | 'none';
+  /** Force the toy (must be one of OBJECTS). */
+  object?: string;
+  /** Force what happens to the toy. */
+  trouble?: Trouble;
+  /**
+   * The shortest form (3 sentences: one-sentence intro, trouble, one-sentence outcome), so a
+   * request plus its story fits a 64-token context with the ending (which carries the mood) intact.
+   */
+  short?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -65,7 +76,7 @@ export const ANIMALS = ['cat', 'dog', 'bunny', 'bear', 'fox', 'duck', 'mouse', '
 const HELPERS = ['frog', 'bird', 'turtle', 'squirrel', 'horse', 'goat', 'sheep', 'owl', 'elephant', 'cow', 'deer', 'ant'] as const;
 const SIZES = ['little', 'small', 'tiny', 'big', 'young', 'fluffy', 'spotted', 'sleepy'] as const;
 const COLORS = ['red', 'blue', 'green', 'yellow', 'pink', 'orange', 'purple', 'white', 'brown', 'shiny', 'gold', 'black'] as const;
-const OBJECTS = ['ball', 'kite', 'hat', 'book', 'boat', 'drum', 'doll', 'car', 'balloon', 'cup', 'bike', 'train', 'robot', 'blanket', 'wagon', 'whistle'] as const;
+export const OBJECTS = ['ball', 'kite', 'hat', 'book', 'boat', 'drum', 'doll', 'car', 'balloon', 'cup', 'bike', 'train', 'robot', 'blanket', 'wagon', 'whistle'] as const;
 const PLACES = ['garden', 'park', 'forest', 'yard', 'field', 'meadow', 'beach', 'farm', 'woods', 'village', 'hill', 'town', 'valley'] as const;
 const HAZARDS = ['pond', 'river', 'lake', 'mud', 'hole', 'bushes', 'sea', 'tall grass'] as const;
 /** Helper adjectives: all clearly positive, so every helper sentence reads as kind. */
@@ -76,7 +87,7 @@ const DAYS = ['One day,', 'One sunny day,', 'One morning,', 'But one day,', 'The
 // ---------------------------------------------------------------------------------------
 // Templates. {key} is replaced from the story's slots; {He}/{His} are sentence-initial.
 
-type Trouble = 'lost' | 'broken';
+export type Trouble = 'lost' | 'broken';
 
 interface Template {
   text: string;
@@ -239,7 +250,7 @@ export function generateStory(rng: Rng, options: StoryOptions = {}): Story {
     His: isGirl ? 'Her' : 'His',
     size: rng.pick(SIZES),
     color: rng.pick(COLORS),
-    object: rng.pick(OBJECTS),
+    object: options.object ?? rng.pick(OBJECTS),
     place: rng.pick(PLACES),
     placeAdj: rng.pick(PLACE_ADJ),
     hazard: rng.pick(HAZARDS),
@@ -250,16 +261,16 @@ export function generateStory(rng: Rng, options: StoryOptions = {}): Story {
   };
 
   const sentences: string[] = [];
-  if (rng.next() < 0.25) {
+  if (options.short || rng.next() < 0.25) {
     sentences.push(rng.pick(INTROS));
   } else {
     sentences.push(rng.pick(OPENINGS), rng.pick(TOYS));
   }
-  const trouble = rng.pick(TROUBLES);
+  const trouble = rng.pick(options.trouble ? TROUBLES.filter((t) => t.trouble === options.trouble) : TROUBLES);
   sentences.push(trouble.text);
   const troubleKind = trouble.trouble ?? 'lost';
-  if (rng.next() < 0.5) sentences.push(rng.pick(FEELINGS));
-  const short = rng.next() < 0.3;
+  if (!options.short && rng.next() < 0.5) sentences.push(rng.pick(FEELINGS));
+  const short = options.short || rng.next() < 0.3;
   if (ending === 'happy') {
     if (short) sentences.push(pickFor(rng, HAPPY_OUTCOMES, troubleKind));
     else sentences.push(pickFor(rng, HELPS, troubleKind), rng.pick(HAPPY_ENDINGS));
@@ -275,7 +286,7 @@ export function generateStory(rng: Rng, options: StoryOptions = {}): Story {
   }
   return {
     text,
-    attributes: { name: slots.name, animal, mood: ending, object: slots.object, place: slots.place, ending },
+    attributes: { name: slots.name, animal, mood: ending, object: slots.object, place: slots.place, ending, trouble: troubleKind },
   };
 }
 

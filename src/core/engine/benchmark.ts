@@ -5,7 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { activeBackend } from '../backend.ts';
+import { wasmAdamKernel } from '../kernels/wasmAdam.ts';
 import { wasmBatchMatMulVariant } from '../kernels/wasmBatchMatMul.ts';
+import { wasmFusedOpsInstalled } from '../kernels/wasmFusedOps.ts';
+import { wasmLayerNormInstalled } from '../kernels/wasmLayerNorm.ts';
 import { MODEL_PRESETS, type ModelPresetName } from '../model/config.ts';
 import { countParameters, GPT } from '../model/gpt.ts';
 import { Rng } from '../rng.ts';
@@ -35,6 +38,8 @@ export interface BenchResult {
   leakedTensors: number;
   /** On wasm: which matMul kernel ran ('relaxed-simd' or 'simd' builds of batchMatMul.wat, or 'tfjs'). */
   matMulKernel?: string;
+  /** On wasm: which of the project's other kernels ran (layerNorm, fusedOps, adam), or 'none'. */
+  fusedKernels?: string;
 }
 
 /** The reference shape of torch_reference.py: vocab 64, context 64, d_model 64, 4 heads, 2 layers, batch 16. */
@@ -43,6 +48,11 @@ export const REF_BENCH: Omit<BenchSpec, 'steps' | 'warmup'> = { preset: 'ref', b
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
+}
+
+function fusedKernelNames(): string {
+  const names = [wasmLayerNormInstalled() && 'layerNorm', wasmFusedOpsInstalled() && 'fusedOps', wasmAdamKernel() && 'adam'].filter(Boolean);
+  return names.length ? names.join(',') : 'none';
 }
 
 export async function benchmarkTraining(spec: BenchSpec): Promise<BenchResult> {
@@ -93,6 +103,6 @@ export async function benchmarkTraining(spec: BenchSpec): Promise<BenchResult> {
     tokPerSec: Math.round((spec.batch * T) / (m / 1000)),
     medianFwdMs: Math.round(median(fwd) * 100) / 100,
     leakedTensors: tf.memory().numTensors - tensorsBefore,
-    ...(activeBackend() === 'wasm' ? { matMulKernel: wasmBatchMatMulVariant() ?? 'tfjs' } : {}),
+    ...(activeBackend() === 'wasm' ? { matMulKernel: wasmBatchMatMulVariant() ?? 'tfjs', fusedKernels: fusedKernelNames() } : {}),
   };
 }

@@ -12,10 +12,14 @@ import { GPT } from '../model/gpt.ts';
 import { Rng } from '../rng.ts';
 import { DEFAULT_SAMPLING } from '../train/defaults.ts';
 import { PretrainRun } from '../train/pretrainer.ts';
+import { SftRun } from '../sft/sftTrainer.ts';
+import { RewardRun, type RewardRequest } from '../reward/rewardTrainer.ts';
+import { RewardScorer } from '../reward/rewardScorer.ts';
+import { generateComparisonSet, validateComparisonSpec, type ComparisonRequest } from '../preferences/comparisons.ts';
 import type { BackendChoice, BackendName, CheckpointFiles, SamplingConfig } from '../train/pretrainConfig.ts';
 import { makeTrainStep } from '../train/trainStep.ts';
 import { benchmarkTraining, type BenchSpec } from './benchmark.ts';
-import type { BackendReport, BackendTimings, EngineApi, PretrainRequest, RunOutcome, TrainEvent, TrainingJob } from './engineApi.ts';
+import type { BackendReport, BackendTimings, EngineApi, PretrainRequest, RunOutcome, SftRequest, TrainEvent, TrainingJob } from './engineApi.ts';
 
 export interface EngineOptions {
   wasmPaths: WasmPaths;
@@ -59,6 +63,8 @@ export function createEngine(options: EngineOptions): EngineApi {
   let resumeWaiters: (() => void)[] = [];
   let sampling: SamplingConfig = DEFAULT_SAMPLING;
   let emit: ((events: TrainEvent[]) => void) | null = null;
+  /** Keeps the last reward model it scored with (the labeling hint scores record after record). */
+  const rewardScorer = new RewardScorer();
 
   /** Runs one job of any stage with the shared pause / stop / sampling controls. */
   async function runJob(job: TrainingJob, initialSampling: SamplingConfig, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome> {
@@ -129,6 +135,35 @@ export function createEngine(options: EngineOptions): EngineApi {
 
     async pretrain(request: PretrainRequest, onEvents: (events: TrainEvent[]) => void) {
       return runJob(new PretrainRun(request), request.sampling, onEvents);
+    },
+
+    async sft(request: SftRequest, onEvents: (events: TrainEvent[]) => void) {
+      return runJob(new SftRun(request), request.sampling, onEvents);
+    },
+
+    async trainReward(request: RewardRequest, onEvents: (events: TrainEvent[]) => void) {
+      return runJob(new RewardRun(request), sampling, onEvents);
+    },
+
+    async scoreTexts(reward: CheckpointFiles, items: { prompt: string; completion: string }[]) {
+      return rewardScorer.score(reward, items);
+    },
+
+    async generateComparisons(request: ComparisonRequest, onProgress: (done: number, total: number) => void) {
+      if (running) throw new Error('a run is training; wait for it to finish or stop it first');
+      const errors = validateComparisonSpec(request);
+      if (errors.length) throw new Error(`${errors[0].field}: ${errors[0].message}`);
+      const parsed = parseCheckpoint(request.from);
+      const model = modelFromCheckpoint(parsed);
+      // Marked as running so stop() ends it and no training run starts meanwhile.
+      running = true;
+      stopRequested = false;
+      try {
+        return await generateComparisonSet(model, parsed.tokenizer, request, onProgress, () => stopRequested);
+      } finally {
+        running = false;
+        model.dispose();
+      }
     },
 
     pause() {

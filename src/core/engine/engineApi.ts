@@ -7,6 +7,10 @@ import type { GPT } from '../model/gpt.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import type { RunControls } from '../train/runControls.ts';
 import type { BenchResult, BenchSpec } from './benchmark.ts';
+import type { SftConfig } from '../sft/sftConfig.ts';
+import type { RewardEvalReport } from '../reward/rewardEval.ts';
+import type { RewardRequest } from '../reward/rewardTrainer.ts';
+import type { ComparisonRequest, GeneratedComparison } from '../preferences/comparisons.ts';
 import type {
   BackendChoice,
   BackendName,
@@ -39,6 +43,19 @@ export interface PretrainRequest {
   prompts: string[];
 }
 
+export interface SftRequest {
+  config: SftConfig;
+  /** The (prompt, completion) rows; config.eval_fraction of them is held out. */
+  rows: { prompt: string; completion: string }[];
+  /** The checkpoint to fine-tune (the shipped base or any run); its tokenizer is used. */
+  from: CheckpointFiles;
+  /** What `from` is, in words ("the base checkpoint", "run #4"); saved with the checkpoints. */
+  fromLabel?: string;
+  sampling: SamplingConfig;
+  /** Fixed prompts, sampled before the first step (step 0) and every sample_steps. */
+  prompts: string[];
+}
+
 export type TrainEvent =
   /** Pretraining and SFT count tokens; stages that train on records (reward model) count examples. */
   | { type: 'started'; backend: BackendName; nParams: number; vocabSize: number; numTrainTokens?: number; numEvalTokens?: number; numTrainExamples?: number; numEvalExamples?: number }
@@ -46,6 +63,8 @@ export type TrainEvent =
   | { type: 'samples'; step: number; samples: Sample[] }
   /** The last good checkpoint; sent at each eval and at the end. */
   | { type: 'checkpoint'; step: number; files: CheckpointFiles }
+  /** The reward model's held-out rewards and most-wrong pairs, for the scoring view; sent at each eval. */
+  | { type: 'rewardEval'; report: RewardEvalReport }
   | { type: 'status'; state: 'running' | 'paused'; step: number };
 
 export interface RunOutcome {
@@ -76,6 +95,17 @@ export interface EngineApi {
   measureBackends(): Promise<BackendTimings>;
   /** Validates the request, trains, and resolves when the run ends. Events arrive in batches. */
   pretrain(request: PretrainRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
+  /** Supervised fine-tuning from a checkpoint; same events, controls and outcome as pretrain. */
+  sft(request: SftRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
+  /** Trains a reward model (a scalar head on a chosen checkpoint) on preference pairs. */
+  trainReward(request: RewardRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
+  /** Rewards of (prompt, completion) items under a reward-model checkpoint, in order. */
+  scoreTexts(reward: CheckpointFiles, items: { prompt: string; completion: string }[]): Promise<number[]>;
+  /**
+   * Samples 2-4 completions per prompt from a checkpoint, each comparison in a seeded random display
+   * order; reports progress per prompt; stop() ends it early with the comparisons done so far.
+   */
+  generateComparisons(request: ComparisonRequest, onProgress: (done: number, total: number) => void): Promise<GeneratedComparison[]>;
   pause(): void;
   resume(): void;
   stop(): void;

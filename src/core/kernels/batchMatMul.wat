@@ -8,7 +8,9 @@
 ;; Every pointer and stride is in bytes. A element (i, k) lives at a + i*aRow + k*aCol, so a
 ;; transposed A is only a change of strides (A is read one element at a time and broadcast).
 ;; B must be row-contiguous, [K, N], for the vector loads: a transposed B ([N, K]) is first copied
-;; into `scratch` as [K, N]. C is written contiguous, [batch, M, N].
+;; into `scratch` as [K, N], after the first K*8 floats of scratch, which hold one packed 8-column
+;; panel of B at a time when B's rows are 1 KiB apart (so scratch holds K*8 floats, plus K*N when B is transposed). C is written
+;; contiguous, [batch, M, N].
 ;;
 ;; The work is done in 4-row x 8-column tiles: per k, four A elements and two B vectors feed eight
 ;; accumulators, so each load serves several multiply-adds. Edges use one-row strips.
@@ -129,58 +131,85 @@
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $tail))))
 
+  ;; dst[K, 8] = src[K, 0:8] for rows srcRow bytes apart: one panel of B, contiguous.
+  (func $packPanel (param $src i32) (param $srcRow i32) (param $dst i32) (param $k i32)
+    (block $done
+      (loop $rows
+        (br_if $done (i32.eqz (local.get $k)))
+        (v128.store (local.get $dst) (v128.load (local.get $src)))
+        (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
+        (local.set $src (i32.add (local.get $src) (local.get $srcRow)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+        (br $rows))))
+
   (func (export "batchMatMul")
     (param $a i32) (param $b i32) (param $c i32) (param $scratch i32)
     (param $batch i32) (param $m i32) (param $k i32) (param $n i32)
     (param $aBatch i32) (param $aRow i32) (param $aCol i32)
     (param $bBatch i32) (param $transposeB i32)
     (local $bi i32) (local $i i32) (local $j i32) (local $r i32)
-    (local $bMat i32) (local $bRow i32) (local $cRow i32) (local $cBase i32) (local $aBase i32)
+    (local $bMat i32) (local $bRow i32) (local $cRow i32) (local $panel i32) (local $pack i32) (local $tileB i32) (local $tileBRow i32)
     (local.set $bRow (i32.shl (local.get $n) (i32.const 2)))
     (local.set $cRow (local.get $bRow))
     (local.set $bi (i32.const 0))
     (block $batch_done
       (loop $batches
         (br_if $batch_done (i32.ge_u (local.get $bi) (local.get $batch)))
+        (local.set $panel (local.get $scratch))
         (local.set $bMat (local.get $b))
         (if (local.get $transposeB)
           (then
-            (call $transpose (local.get $b) (local.get $scratch) (local.get $n) (local.get $k))
-            (local.set $bMat (local.get $scratch))))
-        ;; Rows in groups of four: 4 x 8 tiles, then the last N mod 8 columns row by row.
-        (local.set $i (i32.const 0))
-        (block $groups_done
-          (loop $groups
-            (br_if $groups_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
-            (local.set $aBase (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))))
-            (local.set $cBase (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $cRow))))
-            (local.set $j (i32.const 0))
-            (block $tiles_done
-              (loop $tiles
-                (br_if $tiles_done (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n)))
-                (call $tile4x8
-                  (local.get $aBase) (local.get $aRow) (local.get $aCol)
-                  (i32.add (local.get $bMat) (i32.shl (local.get $j) (i32.const 2))) (local.get $bRow)
-                  (i32.add (local.get $cBase) (i32.shl (local.get $j) (i32.const 2))) (local.get $cRow)
-                  (local.get $k))
+            (local.set $bMat (i32.add (local.get $scratch) (i32.shl (local.get $k) (i32.const 5))))
+            (call $transpose (local.get $b) (local.get $bMat) (local.get $n) (local.get $k))))
+        ;; Whole 8-column panels of B, each used by every group of four rows of A. When B's rows are
+        ;; a multiple of 1 KiB apart (N = 256, 512, ...), a column strip read at that stride falls in
+        ;; a few cache sets and thrashes them (half the speed of N = 264): such a panel is first
+        ;; packed contiguous ([K, 8], 32 bytes a row). Other strides read B in place (packing cost
+        ;; more than it saved on attention's small products).
+        (local.set $pack (i32.eqz (i32.and (local.get $bRow) (i32.const 1023))))
+        (local.set $j (i32.const 0))
+        (if (i32.ge_u (local.get $m) (i32.const 4))
+          (then
+            (block $panels_done
+              (loop $panels
+                (br_if $panels_done (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n)))
+                (local.set $tileB (i32.add (local.get $bMat) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $tileBRow (local.get $bRow))
+                (if (local.get $pack)
+                  (then
+                    (call $packPanel (local.get $tileB) (local.get $bRow) (local.get $panel) (local.get $k))
+                    (local.set $tileB (local.get $panel))
+                    (local.set $tileBRow (i32.const 32))))
+                (local.set $i (i32.const 0))
+                (block $groups_done
+                  (loop $groups
+                    (br_if $groups_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
+                    (call $tile4x8
+                      (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))) (local.get $aRow) (local.get $aCol)
+                      (local.get $tileB) (local.get $tileBRow)
+                      (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $cRow))) (i32.shl (local.get $j) (i32.const 2)))
+                      (local.get $cRow) (local.get $k))
+                    (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                    (br $groups)))
                 (local.set $j (i32.add (local.get $j) (i32.const 8)))
-                (br $tiles)))
-            (if (i32.lt_u (local.get $j) (local.get $n))
-              (then
-                (local.set $r (i32.const 0))
-                (block $edge_done
-                  (loop $edge
-                    (br_if $edge_done (i32.ge_u (local.get $r) (i32.const 4)))
-                    (call $rowStrip
-                      (i32.add (local.get $aBase) (i32.mul (local.get $r) (local.get $aRow))) (local.get $aCol)
-                      (i32.add (local.get $bMat) (i32.shl (local.get $j) (i32.const 2))) (local.get $bRow)
-                      (i32.add (i32.add (local.get $cBase) (i32.mul (local.get $r) (local.get $cRow))) (i32.shl (local.get $j) (i32.const 2)))
-                      (local.get $k) (local.get $j) (local.get $n))
-                    (local.set $r (i32.add (local.get $r) (i32.const 1)))
-                    (br $edge)))))
-            (local.set $i (i32.add (local.get $i) (i32.const 4)))
-            (br $groups)))
+                (br $panels)))))
+        ;; The last N mod 8 columns of those rows, row by row.
+        (if (i32.lt_u (local.get $j) (local.get $n))
+          (then
+            (local.set $i (i32.const 0))
+            (block $edge_done
+              (loop $edge
+                (br_if $edge_done (i32.ge_u (local.get $i) (i32.and (local.get $m) (i32.const -4))))
+                (call $rowStrip
+                  (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))) (local.get $aCol)
+                  (i32.add (local.get $bMat) (i32.shl (local.get $j) (i32.const 2))) (local.get $bRow)
+                  (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $cRow))) (i32.shl (local.get $j) (i32.const 2)))
+                  (local.get $k) (local.get $j) (local.get $n))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $edge)))))
         ;; The last M mod 4 rows, whole.
+        (local.set $i (i32.and (local.get $m) (i32.const -4)))
         (block $rows_done
           (loop $rows
             (br_if $rows_done (i32.ge_u (local.get $i) (local.get $m)))

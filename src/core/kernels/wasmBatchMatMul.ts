@@ -35,7 +35,7 @@ interface SimdKernel {
 
 let simdKernel: SimdKernel | null = null;
 
-function decodeBase64(text: string): Uint8Array {
+export function decodeBase64(text: string): Uint8Array {
   if (typeof atob === 'function') return Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
   return new Uint8Array(Buffer.from(text, 'base64'));
 }
@@ -52,15 +52,22 @@ export function createBatchMatMulKernel(memory: WebAssembly.Memory, variant: Ker
   return instance.exports.batchMatMul as BatchMatMulFn;
 }
 
+/** tfjs-backend-wasm's heap, when a module of ours can import it (not a threaded build's shared one). */
+export function wasmBackendMemory(backend: BackendWasm): WebAssembly.Memory | null {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: WebAssembly.Memory } }).asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  // A threaded build's memory is shared; these modules import an unshared one.
+  if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return null;
+  return memory;
+}
+
 /**
  * Instantiates the kernel over the backend's memory: the fused (relaxed SIMD) build where the
  * engine accepts it, else the plain SIMD build; null where neither can run.
  */
 function instantiate(backend: BackendWasm): SimdKernel | null {
-  const memory = (backend.wasm as unknown as { asm?: { memory?: WebAssembly.Memory } }).asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return null;
-  // A threaded build's memory is shared; this module imports an unshared one.
-  if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return null;
+  const memory = wasmBackendMemory(backend);
+  if (!memory) return null;
   for (const variant of ['relaxed-simd', 'simd'] as const) {
     const run = createBatchMatMulKernel(memory, variant);
     if (run) return { variant, run };
@@ -104,8 +111,11 @@ export function installWasmBatchMatMul(): KernelVariant | null {
       m, n,
     ];
     const out = wasm.makeOutput(outShape, 'float32');
-    // A transposed B is copied to [K, N] one batch item at a time.
-    const scratch = transposeB ? wasm.makeOutput([k * n], 'float32') : null;
+    // Room for one packed 8-column panel of B ([K, 8]; used where B's rows are 1 KiB apart, see
+    // the .wat), then, for a transposed B, B copied to [K, N] one batch item at a time. Most
+    // products need neither: no allocation then.
+    const packs = m >= 4 && (n * 4) % 1024 === 0;
+    const scratch = packs || transposeB ? wasm.makeOutput([k * 8 + (transposeB ? k * n : 0)], 'float32') : null;
     kernel.run(
       wasm.getMemoryOffset(a.dataId), wasm.getMemoryOffset(b.dataId), wasm.getMemoryOffset(out.dataId),
       scratch ? wasm.getMemoryOffset(scratch.dataId) : 0,

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng.ts';
 import type { ModelConfig } from './config.ts';
-import { batchMatMul, layerNorm, linear, quickGelu } from './ops.ts';
+import { batchMatMul, causalSoftmax, crossEntropy, embedding, layerNorm, linear, mergeHeads, quickGelu, splitHeads } from './ops.ts';
 
 export type ParamShapes = Record<string, number[]>;
 
@@ -110,11 +110,10 @@ export class GPT {
    */
   hidden(ids: tf.Tensor2D): tf.Tensor2D {
     const [B, T] = ids.shape;
-    const { n_embd: D, n_head: H, vocab_size: V } = this.config;
+    const { n_embd: D, n_head: H } = this.config;
     const dh = D / H;
 
-    // Embedding as oneHot @ table: tf.gather's gradient needs a kernel the wasm backend lacks.
-    const tok = linear(tf.oneHot(tf.reshape(ids, [B * T]), V).asType('float32') as tf.Tensor2D, this.p('transformer.wte.weight')); // [BT, D]
+    const tok = embedding(tf.reshape(ids, [B * T]) as tf.Tensor1D, this.p('transformer.wte.weight')); // [BT, D]
     const pos = tf.slice(this.p<tf.Rank.R2>('transformer.wpe.weight'), [0, 0], [T, D]); // [T, D]
     // A plain broadcast add, not addRowVector on a [B, T*D] view: tfjs-wasm caches its XNNPACK
     // operator by the data of matMul's second operand, so one buffer must not be multiplied as
@@ -127,14 +126,10 @@ export class GPT {
       // Attention.
       const h = layerNorm(x, this.p(p + 'ln_1.weight'), this.p(p + 'ln_1.bias'));
       const qkv = linear(h, this.p(p + 'attn.c_attn.weight')); // [BT, 3D]
-      const [q2, k2, v2] = tf.split(qkv, 3, 1); // each [BT, D]
-      const heads = (t: tf.Tensor, perm: number[]) => tf.transpose(tf.reshape(t, [B, T, H, dh]), perm);
-      const q = heads(q2, [0, 2, 1, 3]); // [B, H, T, dh]
-      const k = heads(k2, [0, 2, 1, 3]); // [B, H, T, dh]
-      const v = heads(v2, [0, 2, 1, 3]); // [B, H, T, dh]
-      const scores = tf.add(tf.mul(batchMatMul(q, k, true), 1 / Math.sqrt(dh)), mask); // [B, H, T, T]
-      const y = batchMatMul(tf.softmax(scores), v); // [B, H, T, dh]
-      const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, D]) as tf.Tensor2D; // [BT, D]
+      const [q, k, v] = splitHeads(qkv, B, H, 3); // each [B, H, T, dh]
+      const att = causalSoftmax(batchMatMul(q, k, true), 1 / Math.sqrt(dh), mask); // [B, H, T, T]
+      const y = batchMatMul(att, v); // [B, H, T, dh]
+      const merged = mergeHeads([y as tf.Tensor4D]); // [BT, D]
       x = tf.add(x, linear(merged, this.p(p + 'attn.c_proj.weight')));
       // MLP.
       const h2 = layerNorm(x, this.p(p + 'ln_2.weight'), this.p(p + 'ln_2.bias'));
@@ -146,10 +141,7 @@ export class GPT {
 
   /** Mean next-token cross-entropy (nats) of ids [B, T] against targets [B, T]. Call inside tf.tidy. */
   loss(ids: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
-    const logits = this.forward(ids); // [BT, V]
-    const logp = tf.logSoftmax(logits);
-    const onehot = tf.oneHot(tf.reshape(targets, [-1]), this.config.vocab_size).asType('float32');
-    return tf.neg(tf.mean(tf.sum(tf.mul(logp, onehot), -1))) as tf.Scalar;
+    return crossEntropy(this.forward(ids), tf.reshape(targets, [-1]) as tf.Tensor1D); // logits [BT, V]
   }
 
   /** Copies of the weights as plain arrays (for checkpoints), read asynchronously. */

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GPT } from '../model/gpt.ts';
+import { applyFusedAdam } from './fusedAdam.ts';
 
 export interface TrainStepOptions {
   max_grad_norm: number;
@@ -31,11 +32,14 @@ export function decayedVariables(params: ReadonlyMap<string, tf.Variable>): tf.V
 export function makeOptimizerStep(params: ReadonlyMap<string, tf.Variable>, optimizer: tf.AdamOptimizer, opts: TrainStepOptions): OptimizerStep {
   const vars = [...params.values()];
   const decayed = decayedVariables(params);
+  const fusedOptions = { maxGradNorm: opts.max_grad_norm, weightDecay: opts.weight_decay, decayed: new Set(decayed) };
   return (lossFn, learningRate) => {
     // Adam reads its learningRate field at every apply, so the schedule can set it per step.
     (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
     return tf.tidy(() => {
       const { value, grads } = tf.variableGrads(lossFn, vars);
+      // On wasm: clipping, Adam and decay in one kernel call per variable (fusedAdam.ts).
+      if (applyFusedAdam(optimizer, vars, vars.map((v) => grads[v.name]), learningRate, fusedOptions)) return value;
       let clipped = grads;
       if (opts.max_grad_norm > 0) {
         const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));

@@ -1,0 +1,129 @@
+/**
+ * End-to-end test of the Reward model stage in a real Chromium: import a small labeled preference
+ * file through the Preferences stage, train a reward model from the shipped base for a few steps
+ * on wasm, see the charts, score a typed answer, see the histograms and the most-wrong pairs, then
+ * reload and find the run again.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { fill } from './actions.ts';
+import { launchBrowser, startPreview, type Browser } from './harness.ts';
+
+let server: Awaited<ReturnType<typeof startPreview>>;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+const button = (name: string) => page.getByRole('button', { name, exact: true });
+
+const ANIMALS = ['cat', 'dog', 'fox', 'owl', 'bear', 'duck'];
+/** 24 TRL pairs: the happy ending chosen, the sad one rejected; one prompt holds markup that must show as text. */
+function pairsFile(): string {
+  const lines: string[] = [];
+  for (let i = 0; i < 24; i++) {
+    const a = ANIMALS[i % ANIMALS.length];
+    const prompt = i === 0 ? `Write a story about a <b>${a}</b>.\n` : `Write a story about a ${a} (${i}).\n`;
+    lines.push(JSON.stringify({ prompt, chosen: `The ${a} found the ball and was happy.`, rejected: `The ${a} lost the ball and was sad.` }));
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function openReward(): Promise<void> {
+  await page.getByRole('tab', { name: /Reward model/ }).click();
+  await page.getByRole('heading', { name: /Reward model: score answers/ }).waitFor();
+}
+
+/** Waits until a chart's traces hold these numbers of points, as Plotly holds them (charts redraw lazily). */
+async function waitForPoints(chart: string, points: number[]): Promise<void> {
+  await page.waitForFunction(
+    ([id, want]) => {
+      const el = document.querySelector(`[data-chart="${id}"]`) as (HTMLElement & { data?: { y: number[] }[] }) | null;
+      return JSON.stringify((el?.data ?? []).map((t) => t.y.length)) === JSON.stringify(want);
+    },
+    [chart, points] as const,
+    { timeout: 10_000 },
+  );
+}
+
+before(async () => {
+  server = await startPreview();
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(server.url);
+  // wasm straight away: 'auto' would first time every backend (webgpu on SwiftShader is slow).
+  await page.getByRole('combobox', { name: 'Backend' }).selectOption('wasm');
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('import labeled pairs, then train a reward model on wasm', { timeout: 120_000 }, async () => {
+  await page.getByRole('tab', { name: /Preferences/ }).click();
+  await page.getByRole('combobox', { name: 'Import into' }).selectOption('new');
+  await page.getByLabel(/Preference file/).setInputFiles({ name: 'happy.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(pairsFile()) });
+  await page.getByTestId('import-status').getByText(/Imported 24 records from happy\.jsonl/).waitFor();
+
+  await openReward();
+  const dataset = page.getByRole('combobox', { name: 'Preference dataset' });
+  assert.match((await dataset.locator('option:checked').textContent()) ?? '', /happy\.jsonl/);
+  await page.getByTestId('reward-pair-count').filter({ hasText: '24 labeled pairs' }).waitFor();
+  assert.equal(await page.getByRole('combobox', { name: 'Start from' }).inputValue(), 'base');
+
+  await fill(page, 'Training steps', '6');
+  await fill(page, 'Batch size', '4');
+  await fill(page, 'Validation fraction', '0.25');
+  await page.locator('details.advanced', { hasText: 'Center rewards coefficient' }).locator('summary').click();
+  await fill(page, 'Log every (steps)', '2');
+  await fill(page, 'Evaluate every (steps)', '3');
+  // A bad value names its field and blocks training.
+  await fill(page, 'Learning rate', '-1');
+  assert.equal(await button('Train').isEnabled(), false);
+  assert.match((await page.locator('.blockers').textContent()) ?? '', /Learning rate: must be above 0/);
+  await fill(page, 'Learning rate', '0.001');
+
+  await button('Train').click();
+  await page.getByTestId('reward-phase').filter({ hasText: /Finished|Failed|Stopped/ }).waitFor({ timeout: 90_000 });
+  const alert = await page.locator('.alert').allTextContents();
+  assert.match((await page.getByTestId('reward-phase').textContent()) ?? '', /Finished/, alert.join(' '));
+  assert.match((await page.locator('.controls').textContent()) ?? '', /18 training pairs, 6 held out/);
+});
+
+test('charts, scoring, histograms and the most-wrong pairs', { timeout: 60_000 }, async () => {
+  // Training metrics at steps 2, 4, 6; held-out ones at 0 (before training), 3 and 6, against the labels and the gold.
+  await waitForPoints('reward-loss', [3, 3]);
+  await waitForPoints('reward-accuracy', [3, 3, 3]);
+  await waitForPoints('reward-margin', [3, 3]);
+
+  await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('Write a story about a cat.\n');
+  await page.getByRole('textbox', { name: 'Completion', exact: true }).fill('The cat found the ball and was happy.');
+  await button('Score').click();
+  const score = page.getByTestId('reward-score');
+  await score.filter({ hasText: /Reward: -?\d+\.\d{4}/ }).waitFor();
+
+  await waitForPoints('reward-histogram', [20, 20]);
+  assert.match((await page.getByTestId('histogram-summary').textContent()) ?? '', /step 6: 6 held-out pairs/);
+  const wrong = page.getByTestId('most-wrong').locator('li');
+  assert.equal(await wrong.count(), 6);
+  assert.match((await wrong.first().textContent()) ?? '', /Ranked (wrong|right),\s+margin -?\d/);
+  assert.equal(await page.getByTestId('most-wrong').locator('b').count(), 0, 'imported markup is shown as text');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('after a reload the run, its charts and its histograms come back', { timeout: 60_000 }, async () => {
+  await page.reload();
+  await page.getByRole('tab', { name: /Pretrain/ }).click();
+  await page.getByRole('combobox', { name: 'Backend' }).selectOption('wasm');
+  await openReward();
+  const row = page.getByTestId('reward-history-row').first();
+  await row.waitFor();
+  assert.match((await row.textContent()) ?? '', /happy\.jsonl · all annotators · 24 pairs.*finished/);
+  await page.getByTestId('reward-phase').filter({ hasText: 'Finished.' }).waitFor();
+  await waitForPoints('reward-accuracy', [3, 3, 3]);
+  await page.getByTestId('histogram-summary').waitFor();
+  await button('Score').click();
+  await page.getByTestId('reward-score').filter({ hasText: /Reward: -?\d+\.\d{4}/ }).waitFor();
+  assert.deepEqual(pageErrors, []);
+});
