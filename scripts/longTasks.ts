@@ -41,13 +41,26 @@ export async function countLongTasksWhileTraining(context: BrowserContext, url: 
   await page.waitForTimeout(500);
   const before = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks.length);
   const framesBefore = await page.evaluate(() => (window as unknown as { __longFrames: string[] }).__longFrames.length);
+  const pageT0 = await page.evaluate(() => performance.now());
   const t0 = Date.now();
   await train.click();
   await page.getByTestId('run-phase').filter({ hasText: /Finished|Failed|Stopped/ }).waitFor({ timeout: 300_000 });
   const seconds = (Date.now() - t0) / 1000;
   const tasks = await page.evaluate((n) => (window as unknown as { __longTasks: number[] }).__longTasks.slice(n), before);
   const frames = await page.evaluate((n) => (window as unknown as { __longFrames: string[] }).__longFrames.slice(n), framesBefore);
+  // Each chart redraw's cost (lib/plot.ts's `chart <id>` user-timing measures), over the run.
+  // (detail.kind: 'lines' when only the traces were redrawn, 'full' for a whole Plotly.react.)
+  const redraws = await page.evaluate(
+    (since) => (performance.getEntriesByType('measure') as PerformanceMeasure[]).filter((m) => m.name.startsWith('chart ') && m.startTime >= since).map((m) => ({ ms: m.duration, kind: String((m.detail as { kind?: string } | null)?.kind ?? 'full') })),
+    pageT0,
+  );
+  const stats = (ms: number[]) => {
+    const sorted = [...ms].sort((a, b) => a - b);
+    const q = (p: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] * 10) / 10 : 0);
+    return { count: sorted.length, median: q(0.5), p90: q(0.9), max: q(1) };
+  };
+  const chartRedrawMs = { all: stats(redraws.map((r) => r.ms)), ...Object.fromEntries([...new Set(redraws.map((r) => r.kind))].map((k) => [k, stats(redraws.filter((r) => r.kind === k).map((r) => r.ms))])) };
   const phase = await page.getByTestId('run-phase').textContent();
   await page.close();
-  return { measure: 'main-thread long tasks while training', backend: 'wasm', steps, status: phase, seconds: Math.round(seconds * 10) / 10, longTasksOver50ms: tasks.length, longestMs: tasks.length ? Math.max(...tasks) : 0, ...(frames.length ? { longFrames: frames.slice(0, 5) } : {}) };
+  return { measure: 'main-thread long tasks while training', backend: 'wasm', steps, status: phase, seconds: Math.round(seconds * 10) / 10, longTasksOver50ms: tasks.length, longestMs: tasks.length ? Math.max(...tasks) : 0, chartRedrawMs, ...(frames.length ? { longFrames: frames.slice(0, 5) } : {}) };
 }

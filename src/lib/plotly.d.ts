@@ -1,20 +1,27 @@
-/** The few Plotly calls the charts use (plotly.js-dist-min ships no types). */
+/** The few Plotly calls and trace fields the charts use (kept small on purpose; see plot.ts). */
 declare module 'plotly.js-dist-min' {
   export interface PlotTrace {
     x: number[];
     y: number[];
     name?: string;
-    type?: 'scatter';
+    type?: 'scatter' | 'bar';
     mode?: 'lines' | 'markers' | 'lines+markers';
     line?: { color?: string; width?: number; dash?: string };
     marker?: { size?: number; color?: string };
+    /** Bar width in x units (bar traces). */
+    width?: number;
+    opacity?: number;
+    hovertemplate?: string;
   }
   export type PlotLayout = Record<string, unknown>;
   export type PlotConfig = Record<string, unknown>;
   export interface PlotlyStatic {
+    newPlot(el: HTMLElement, data: PlotTrace[], layout?: PlotLayout, config?: PlotConfig): Promise<HTMLElement>;
     react(el: HTMLElement, data: PlotTrace[], layout?: PlotLayout, config?: PlotConfig): Promise<HTMLElement>;
+    relayout(el: HTMLElement, update: Record<string, unknown>): Promise<HTMLElement>;
+    restyle(el: HTMLElement, update: Record<string, unknown>, traces?: number[]): Promise<HTMLElement>;
+    animate(el: HTMLElement, frame: { data: Partial<PlotTrace>[]; traces: number[] }, options: Record<string, unknown>): Promise<void>;
     purge(el: HTMLElement): void;
-    Plots: { resize(el: HTMLElement): void };
   }
   const Plotly: PlotlyStatic;
   export default Plotly;

@@ -1,9 +1,13 @@
 /**
  * Histograms of held-out rewards, chosen against rejected: both binned over one shared range so
- * the bars line up; RewardHistogram.svelte draws them as overlaid SVG bars (as the metric charts
- * draw SVG lines, see lineChart.ts). A reward model that has learned the preference pulls the
- * two piles apart.
+ * the bars line up; RewardHistogram.svelte draws them as two overlaid Plotly bar traces. A reward
+ * model that has learned the preference pulls the two piles apart.
+ *
+ * Binned here, not by Plotly's histogram trace: the bins are plain numbers that unit tests check
+ * and the e2e tests read back from the chart (`el.data[i].y`: the counts), and Plotly then draws
+ * 2 x 20 bars instead of binning every value at every redraw.
  */
+import type { PlotTrace } from 'plotly.js-dist-min';
 
 export interface Bins {
   /** Bin centres. */
@@ -35,7 +39,7 @@ export function binCounts(values: readonly number[], bins: Bins): number[] {
 
 export const HISTOGRAM_COLORS = { chosen: '#16a34a', rejected: '#dc2626' };
 
-/** One histogram: bar centres (x) and counts (y), in the shape the metric charts expose their series. */
+/** One histogram: bar centres (x) and counts (y). */
 export interface HistogramSeries {
   name: 'chosen' | 'rejected';
   color: string;
@@ -52,4 +56,18 @@ export function rewardHistograms(chosen: readonly number[], rejected: readonly n
       { name: 'rejected', color: HISTOGRAM_COLORS.rejected, x: bins.centers, y: binCounts(rejected, bins) },
     ],
   };
+}
+
+/** The two histograms as overlaid, half-transparent Plotly bars, one bin wide. */
+export function histogramTraces(hist: { bins: Bins; series: HistogramSeries[] }): PlotTrace[] {
+  return hist.series.map((s) => ({
+    type: 'bar',
+    name: s.name,
+    x: s.x,
+    y: s.y,
+    width: hist.bins.width,
+    opacity: 0.55,
+    marker: { color: s.color },
+    hovertemplate: '%{y}',
+  }));
 }

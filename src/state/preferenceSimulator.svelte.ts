@@ -40,10 +40,10 @@ class SimulatorState {
       const spec = $state.snapshot(this.spec) as AnnotatorSpec;
       const name = this.name;
       const done = new Set(preferences.labels.filter((l) => l.annotator === name).map((l) => l.comparisonId));
-      const todo = preferences.comparisons.filter((c) => !done.has(c.id!)).slice(0, this.count);
+      const unlabeled = preferences.comparisons.filter((c) => !done.has(c.id!)).slice(0, this.count);
       // One stream per comparison id: the same spec labels a comparison the same way whenever it runs.
       const now = Date.now();
-      const labels: LabelRecord[] = todo.map((c) => {
+      const labels: LabelRecord[] = unlabeled.map((c) => {
         const judged = simulateJudgement(c.prompt, c.completions, spec, new Rng((spec.seed * 1_000_003 + c.id!) >>> 0));
         return { datasetId: c.datasetId, comparisonId: c.id!, annotator: name, simulated: true, ranking: judged.ranking, createdAt: now, ...(judged.scores ? { scores: judged.scores } : {}) };
       });

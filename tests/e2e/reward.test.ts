@@ -127,3 +127,20 @@ test('after a reload the run, its charts and its histograms come back', { timeou
   await page.getByTestId('reward-score').filter({ hasText: /Reward: -?\d+\.\d{4}/ }).waitFor();
   assert.deepEqual(pageErrors, []);
 });
+
+test('the trained reward model can suggest the better answer while labeling (off by default)', { timeout: 60_000 }, async () => {
+  await page.getByRole('tab', { name: /Preferences/ }).click();
+  await page.getByRole('textbox', { name: 'Annotator name' }).fill('Grace');
+  await page.getByTestId('label-prompt').waitFor();
+  const toggle = page.getByRole('checkbox', { name: /Show the reward model’s preference as a hint/ });
+  await page.getByText('Suggestion from a reward model (optional)').click();
+  assert.equal(await toggle.isChecked(), false, 'the hint is off by default');
+  assert.equal(await page.getByTestId('hint').count(), 0);
+  await toggle.check();
+  const picker = page.getByRole('combobox', { name: 'Reward model' });
+  const runs = await picker.locator('option').evaluateAll((els) => els.map((e) => (e as HTMLOptionElement).value).filter((v) => v.startsWith('run:')));
+  assert.equal(runs.length, 1, 'the reward run is offered, and no language model is');
+  await picker.selectOption(runs[0]);
+  await page.getByTestId('hint').filter({ hasText: /The reward model prefers [AB] \(A: -?\d+\.\d\d, B: -?\d+\.\d\d\)/ }).waitFor();
+  assert.deepEqual(pageErrors, []);
+});
