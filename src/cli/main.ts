@@ -9,12 +9,14 @@ import { createNodeEngine } from './nodeEngine.ts';
 import { PRETRAIN_HELP, pretrainCommand } from './pretrainCommand.ts';
 import { SFT_HELP, sftCommand } from './sftCommand.ts';
 import { REWARD_HELP, rewardCommand } from './rewardCommand.ts';
+import { PPO_HELP, ppoCommand } from './ppoCommand.ts';
 
 const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<void> }> = {
   pretrain: { help: PRETRAIN_HELP, run: (argv) => pretrainCommand(createNodeEngine(), argv) },
   sft: { help: SFT_HELP, run: (argv) => sftCommand(createNodeEngine(), argv) },
   label: { help: LABEL_HELP, run: (argv) => labelCommand(createNodeEngine(), argv) },
   reward: { help: REWARD_HELP, run: (argv) => rewardCommand(createNodeEngine(), argv) },
+  ppo: { help: PPO_HELP, run: (argv) => ppoCommand(createNodeEngine(), argv) },
 };
 
 async function main(argv: string[]): Promise<void> {

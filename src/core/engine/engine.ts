@@ -15,6 +15,7 @@ import { PretrainRun } from '../train/pretrainer.ts';
 import { SftRun } from '../sft/sftTrainer.ts';
 import { RewardRun, type RewardRequest } from '../reward/rewardTrainer.ts';
 import { RewardScorer } from '../reward/rewardScorer.ts';
+import { PpoRun, type PpoRequest } from '../ppo/ppoTrainer.ts';
 import { generateComparisonSet, validateComparisonSpec, type ComparisonRequest } from '../preferences/comparisons.ts';
 import type { BackendChoice, BackendName, CheckpointFiles, SamplingConfig } from '../train/pretrainConfig.ts';
 import { makeTrainStep } from '../train/trainStep.ts';
@@ -143,6 +144,10 @@ export function createEngine(options: EngineOptions): EngineApi {
 
     async trainReward(request: RewardRequest, onEvents: (events: TrainEvent[]) => void) {
       return runJob(new RewardRun(request), sampling, onEvents);
+    },
+
+    async ppo(request: PpoRequest, onEvents: (events: TrainEvent[]) => void) {
+      return runJob(new PpoRun(request), sampling, onEvents);
     },
 
     async scoreTexts(reward: CheckpointFiles, items: { prompt: string; completion: string }[]) {

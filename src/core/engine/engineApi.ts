@@ -10,6 +10,7 @@ import type { BenchResult, BenchSpec } from './benchmark.ts';
 import type { SftConfig } from '../sft/sftConfig.ts';
 import type { RewardEvalReport } from '../reward/rewardEval.ts';
 import type { RewardRequest } from '../reward/rewardTrainer.ts';
+import type { PpoRequest } from '../ppo/ppoTrainer.ts';
 import type { ComparisonRequest, GeneratedComparison } from '../preferences/comparisons.ts';
 import type {
   BackendChoice,
@@ -99,6 +100,8 @@ export interface EngineApi {
   sft(request: SftRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
   /** Trains a reward model (a scalar head on a chosen checkpoint) on preference pairs. */
   trainReward(request: RewardRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
+  /** PPO from a language-model checkpoint against a reward model or the gold score (TRL's PPOTrainer loop). */
+  ppo(request: PpoRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
   /** Rewards of (prompt, completion) items under a reward-model checkpoint, in order. */
   scoreTexts(reward: CheckpointFiles, items: { prompt: string; completion: string }[]): Promise<number[]>;
   /**
