@@ -44,7 +44,7 @@ export const STAGES: readonly Stage[] = [
     id: 'policy',
     title: 'Policy optimization',
     tagline: 'Improve with rewards',
-    summary: 'The model writes answers, the reward model scores them, and reinforcement learning (PPO-style) nudges the model toward higher scores while a KL penalty keeps it close to where it started.',
-    live: false,
+    summary: 'The model writes answers, a reward (the reward model or the gold score) scores them, and PPO nudges the model toward higher scores while a KL penalty keeps it close to where it started.',
+    live: true,
   },
 ];

@@ -60,4 +60,27 @@ describe('engine', () => {
     const bad = { ...defaultPretrainConfig(), learning_rate: Number.NaN };
     await expect(engine.pretrain({ config: bad, sampling: DEFAULT_SAMPLING, prompts: [] }, () => undefined)).rejects.toThrow(/learning_rate/);
   });
+
+  it('resolves a run only after the page has handled its last batch of events (final metrics, checkpoint)', async () => {
+    // Through comlink the callback answers with a promise; here it settles 30 ms after each batch,
+    // as a slow page would. The outcome must not overtake the batch that carries the last checkpoint.
+    const config = {
+      ...defaultPretrainConfig(),
+      corpus: { kind: 'stories' as const, num_stories: 50, seed: 1 },
+      tokenizer: { kind: 'char' as const, vocabSize: 0 },
+      model: { n_positions: 16, n_embd: 16, n_layer: 1, n_head: 2 },
+      max_steps: 4,
+      logging_steps: 2,
+      eval_steps: 4,
+    };
+    const handled: TrainEvent['type'][] = [];
+    const onEvents = (events: TrainEvent[]) =>
+      new Promise<void>((resolve) => setTimeout(() => {
+        handled.push(...events.map((e) => e.type));
+        resolve();
+      }, 30));
+    const outcome = await engine.pretrain({ config, sampling: DEFAULT_SAMPLING, prompts: [] }, onEvents as unknown as (events: TrainEvent[]) => void);
+    expect(outcome.status).toBe('finished');
+    expect(handled.at(-1)).toBe('checkpoint');
+  }, 60_000);
 });

@@ -79,13 +79,23 @@ export function createEngine(options: EngineOptions): EngineApi {
     stopRequested = false;
     paused = false;
     sampling = initialSampling;
-    emit = onEvents;
+    // Through comlink the events travel on the callback's own MessagePort and the outcome on the
+    // worker's, so the outcome could overtake the last batch (its final metrics and checkpoint) and
+    // the page would stop recording first. A remote callback returns a promise that settles once
+    // the page has handled the batch: the outcome waits for the last one (the port keeps order).
+    let delivered: Promise<unknown> = Promise.resolve();
+    const send = (events: TrainEvent[]) => {
+      delivered = Promise.resolve(onEvents(events) as unknown).catch(() => undefined);
+    };
+    emit = send;
     try {
-      return await job.run(onEvents, {
+      const outcome = await job.run(send, {
         shouldStop: () => stopRequested,
         waitWhilePaused: () => (paused && !stopRequested ? new Promise<void>((r) => resumeWaiters.push(r)) : Promise.resolve()),
         sampling: () => sampling,
       });
+      await delivered;
+      return outcome;
     } finally {
       running = false;
       emit = null;

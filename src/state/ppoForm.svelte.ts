@@ -1,0 +1,56 @@
+/**
+ * The PPO settings on screen: the policy checkpoint to start from, where the scores come from
+ * (the gold score or a trained reward model), and the PpoRunConfig under TRL's names. Checked as
+ * the user types, with each message tied to its field.
+ */
+import { defaultPpoRunConfig, validatePpoRunConfig, type PpoRunConfig } from '../core/ppo/ppoRunConfig.ts';
+import type { FieldError } from '../core/train/validate.ts';
+import { history } from './history.svelte.ts';
+import { runSourceKey, stageOf, type ModelSourceKey } from './modelSources.ts';
+
+/** 'gold': the simulated annotator's score; 'model': a reward run's checkpoint. */
+export type PpoRewardKind = 'gold' | 'model';
+
+class PpoForm {
+  config = $state<PpoRunConfig>(defaultPpoRunConfig());
+  source = $state<ModelSourceKey | ''>('');
+  rewardKind = $state<PpoRewardKind>('gold');
+  rewardSource = $state<ModelSourceKey | ''>('');
+  /** A message the engine gave for a field when it refused a run (e.g. a reward model of another tokenizer). */
+  refusal = $state.raw<FieldError | null>(null);
+
+  errors = $derived.by((): FieldError[] => {
+    const errors = validatePpoRunConfig(this.config);
+    if (!this.source) errors.push({ field: 'source', message: 'choose the checkpoint the policy starts from' });
+    if (this.rewardKind === 'model' && !this.rewardSource) errors.push({ field: 'reward', message: 'choose a reward model (train one in the Reward model stage), or use the gold score' });
+    return errors;
+  });
+  valid = $derived(this.errors.length === 0);
+
+  error(field: string): string | undefined {
+    return this.errors.find((e) => e.field === field)?.message ?? (this.refusal?.field === field ? this.refusal.message : undefined);
+  }
+
+  set<K extends keyof PpoRunConfig>(field: K, value: PpoRunConfig[K]): void {
+    this.config = { ...this.config, [field]: value };
+    this.refusal = null;
+  }
+
+  /** Picks a starting checkpoint if none is chosen: the newest SFT run with a checkpoint, else the base. */
+  refresh(): void {
+    if (!this.source) {
+      const sft = history.runs.find((r) => stageOf(r) === 'sft' && r.checkpointStep !== undefined && r.id !== undefined);
+      this.source = sft ? runSourceKey(sft.id!) : 'base';
+    }
+  }
+
+  snapshot(): PpoRunConfig {
+    return $state.snapshot(this.config) as PpoRunConfig;
+  }
+
+  load(config: Partial<PpoRunConfig>): void {
+    this.config = { ...defaultPpoRunConfig(), ...config };
+  }
+}
+
+export const ppoForm = new PpoForm();
