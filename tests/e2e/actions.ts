@@ -69,3 +69,14 @@ export async function trainTiny(page: Page, run: TinyRun): Promise<void> {
   assert.match(phase ?? '', /Finished/, `the run finished (${phase} ${alert.join(' ')})`);
 }
 
+/** Waits until a chart's traces hold these numbers of points, as Plotly holds them (charts redraw lazily). */
+export async function waitForPoints(page: Page, chart: string, points: number[]): Promise<void> {
+  await page.waitForFunction(
+    ([id, want]) => {
+      const el = document.querySelector(`[data-chart="${id}"]`) as (HTMLElement & { data?: { y: number[] }[] }) | null;
+      return JSON.stringify((el?.data ?? []).map((t) => t.y.length)) === JSON.stringify(want);
+    },
+    [chart, points] as const,
+    { timeout: 10_000 },
+  );
+}

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { fill } from './actions.ts';
+import { fill, waitForPoints } from './actions.ts';
 import { launchBrowser, startPreview, type Browser } from './harness.ts';
 
 let server: Awaited<ReturnType<typeof startPreview>>;
@@ -18,18 +18,6 @@ const button = (name: string) => page.getByRole('button', { name, exact: true })
 async function openPolicy(): Promise<void> {
   await page.getByRole('tab', { name: /Policy optimization/ }).click();
   await page.getByRole('heading', { name: /Policy optimization: PPO/ }).waitFor();
-}
-
-/** Waits until a chart's traces hold these numbers of points, as Plotly holds them (charts redraw lazily). */
-async function waitForPoints(chart: string, points: number[]): Promise<void> {
-  await page.waitForFunction(
-    ([id, want]) => {
-      const el = document.querySelector(`[data-chart="${id}"]`) as (HTMLElement & { data?: { y: number[] }[] }) | null;
-      return JSON.stringify((el?.data ?? []).map((t) => t.y.length)) === JSON.stringify(want);
-    },
-    [chart, points] as const,
-    { timeout: 10_000 },
-  );
 }
 
 before(async () => {
@@ -66,10 +54,10 @@ test('PPO from the base against the gold score on wasm', { timeout: 120_000 }, a
   const alert = await page.locator('.alert').allTextContents();
   assert.match((await page.getByTestId('ppo-phase').textContent()) ?? '', /Finished/, alert.join(' '));
 
-  await waitForPoints('ppo-reward', [2, 2]);
-  await waitForPoints('ppo-kl', [2]);
-  await waitForPoints('ppo-entropy', [2]);
-  await waitForPoints('ppo-loss', [2, 2]);
+  await waitForPoints(page, 'ppo-reward', [2, 2]);
+  await waitForPoints(page, 'ppo-kl', [2]);
+  await waitForPoints(page, 'ppo-entropy', [2]);
+  await waitForPoints(page, 'ppo-loss', [2, 2]);
   const rows = page.getByTestId('ppo-samples').locator('tbody tr');
   assert.equal(await rows.count(), 2);
   assert.match((await rows.first().textContent()) ?? '', /-?\d+\.\d{3}\s*-?\d+\.\d{3}/);
@@ -85,7 +73,7 @@ test('after a reload the run, its charts and its samples come back', { timeout: 
   await row.waitFor();
   assert.match((await row.textContent()) ?? '', /PPO from the base checkpoint · gold score.*finished/);
   await page.getByTestId('ppo-phase').filter({ hasText: 'Finished.' }).waitFor();
-  await waitForPoints('ppo-reward', [2, 2]);
+  await waitForPoints(page, 'ppo-reward', [2, 2]);
   assert.equal(await page.getByTestId('ppo-samples').locator('tbody tr').count(), 2);
   assert.deepEqual(pageErrors, []);
 });

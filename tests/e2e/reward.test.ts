@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { fill } from './actions.ts';
+import { fill, waitForPoints } from './actions.ts';
 import { launchBrowser, startPreview, type Browser } from './harness.ts';
 
 let server: Awaited<ReturnType<typeof startPreview>>;
@@ -31,18 +31,6 @@ function pairsFile(): string {
 async function openReward(): Promise<void> {
   await page.getByRole('tab', { name: /Reward model/ }).click();
   await page.getByRole('heading', { name: /Reward model: score answers/ }).waitFor();
-}
-
-/** Waits until a chart's traces hold these numbers of points, as Plotly holds them (charts redraw lazily). */
-async function waitForPoints(chart: string, points: number[]): Promise<void> {
-  await page.waitForFunction(
-    ([id, want]) => {
-      const el = document.querySelector(`[data-chart="${id}"]`) as (HTMLElement & { data?: { y: number[] }[] }) | null;
-      return JSON.stringify((el?.data ?? []).map((t) => t.y.length)) === JSON.stringify(want);
-    },
-    [chart, points] as const,
-    { timeout: 10_000 },
-  );
 }
 
 before(async () => {
@@ -93,9 +81,9 @@ test('import labeled pairs, then train a reward model on wasm', { timeout: 120_0
 
 test('charts, scoring, histograms and the most-wrong pairs', { timeout: 60_000 }, async () => {
   // Training metrics at steps 2, 4, 6; held-out ones at 0 (before training), 3 and 6, against the labels and the gold.
-  await waitForPoints('reward-loss', [3, 3]);
-  await waitForPoints('reward-accuracy', [3, 3, 3]);
-  await waitForPoints('reward-margin', [3, 3]);
+  await waitForPoints(page, 'reward-loss', [3, 3]);
+  await waitForPoints(page, 'reward-accuracy', [3, 3, 3]);
+  await waitForPoints(page, 'reward-margin', [3, 3]);
 
   await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('Write a story about a cat.\n');
   await page.getByRole('textbox', { name: 'Completion', exact: true }).fill('The cat found the ball and was happy.');
@@ -103,7 +91,7 @@ test('charts, scoring, histograms and the most-wrong pairs', { timeout: 60_000 }
   const score = page.getByTestId('reward-score');
   await score.filter({ hasText: /Reward: -?\d+\.\d{4}/ }).waitFor();
 
-  await waitForPoints('reward-histogram', [20, 20]);
+  await waitForPoints(page, 'reward-histogram', [20, 20]);
   assert.match((await page.getByTestId('histogram-summary').textContent()) ?? '', /step 6: 6 held-out pairs/);
   const wrong = page.getByTestId('most-wrong').locator('li');
   assert.equal(await wrong.count(), 6);
@@ -121,7 +109,7 @@ test('after a reload the run, its charts and its histograms come back', { timeou
   await row.waitFor();
   assert.match((await row.textContent()) ?? '', /happy\.jsonl · all annotators · 24 pairs.*finished/);
   await page.getByTestId('reward-phase').filter({ hasText: 'Finished.' }).waitFor();
-  await waitForPoints('reward-accuracy', [3, 3, 3]);
+  await waitForPoints(page, 'reward-accuracy', [3, 3, 3]);
   await page.getByTestId('histogram-summary').waitFor();
   await button('Score').click();
   await page.getByTestId('reward-score').filter({ hasText: /Reward: -?\d+\.\d{4}/ }).waitFor();
