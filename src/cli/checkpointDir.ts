@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckpointFiles } from '../core/train/pretrainConfig.ts';
+import { UsageError } from './args.ts';
 
 export const CHECKPOINT_FILES = ['model.safetensors', 'config.json', 'tokenizer.json'] as const;
 
@@ -21,6 +22,23 @@ export function readCheckpointDir(dir: string): CheckpointFiles {
   };
 }
 
+/** Where every stage starts from unless told otherwise: the shipped base model. */
+export const BASE_CHECKPOINT_DIR = 'public/base';
+
+/**
+ * The checkpoint a flag names (`--from DIR`), read and optionally checked further; any problem is a
+ * usage error naming the flag and the folder.
+ */
+export function readCheckpointFlag(flag: string, dir: string, check?: (files: CheckpointFiles) => void): CheckpointFiles {
+  try {
+    const files = readCheckpointDir(dir);
+    check?.(files);
+    return files;
+  } catch (e) {
+    throw new UsageError(`--${flag} ${dir}: ${(e as Error).message}`);
+  }
+}
+
 /** Writes the three files into `dir` atomically (via a sibling temporary folder). */
 export function writeCheckpointDir(dir: string, files: CheckpointFiles): void {
   const tmp = `${dir}.tmp-${process.pid}`;
@@ -29,8 +47,13 @@ export function writeCheckpointDir(dir: string, files: CheckpointFiles): void {
   writeFileSync(join(tmp, 'model.safetensors'), new Uint8Array(files.model));
   writeFileSync(join(tmp, 'tokenizer.json'), files.tokenizer);
   writeFileSync(join(tmp, 'config.json'), files.config);
-  rmSync(dir, { recursive: true, force: true });
+  // The old folder is moved aside, not deleted, before the new one takes its name: a process killed
+  // in between leaves a complete checkpoint behind (here or beside it), never none.
+  const old = `${dir}.old-${process.pid}`;
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(dir)) renameSync(dir, old);
   renameSync(tmp, dir);
+  rmSync(old, { recursive: true, force: true });
 }
 
 /** Moves the checkpoint's files into `outDir` itself, replacing any earlier ones (each by rename). */

@@ -16,7 +16,7 @@ import { Rng } from '../core/rng.ts';
 import { DEFAULT_SAMPLING } from '../core/train/defaults.ts';
 import { ConfigError } from '../core/train/validate.ts';
 import { parseFlags, UsageError } from './args.ts';
-import { readCheckpointDir } from './checkpointDir.ts';
+import { BASE_CHECKPOINT_DIR, readCheckpointFlag } from './checkpointDir.ts';
 import { backendFlag, startBackend } from './nodeEngine.ts';
 
 export const LABEL_HELP = `rlhf label [--from DIR] [--prompts N] [--completions K] [--seed S] [--noise none|bt:T|flip:P] [--out FILE.jsonl]
@@ -51,14 +51,6 @@ export function parseWeights(text: string): GoldWeights {
   return weights;
 }
 
-function readFrom(dir: string) {
-  try {
-    return readCheckpointDir(dir);
-  } catch (e) {
-    throw new UsageError(`--from: ${(e as Error).message}`);
-  }
-}
-
 export async function labelCommand(engine: EngineApi, argv: string[]): Promise<void> {
   const flags = parseFlags(argv, {
     from: 'string', prompts: 'number', completions: 'number', seed: 'number', noise: 'string', out: 'string',
@@ -85,7 +77,7 @@ export async function labelCommand(engine: EngineApi, argv: string[]): Promise<v
   const annotatorErrors = validateAnnotatorSpec(annotator);
   if (annotatorErrors.length) throw new ConfigError(annotatorErrors);
   const request: ComparisonRequest = {
-    from: readFrom(String(flags.from ?? 'public/base')),
+    from: readCheckpointFlag('from', String(flags.from ?? BASE_CHECKPOINT_DIR)),
     prompts: instructionPrompts(count, seed, kind),
     completions: Number(flags.completions ?? 2),
     sampling: {

@@ -11,7 +11,7 @@ import type { PpoRewardSource } from '../core/ppo/ppoReward.ts';
 import type { MetricRow } from '../core/train/pretrainConfig.ts';
 import { ConfigError } from '../core/train/validate.ts';
 import { parseFlags, UsageError } from './args.ts';
-import { readCheckpointDir } from './checkpointDir.ts';
+import { BASE_CHECKPOINT_DIR, readCheckpointFlag } from './checkpointDir.ts';
 import { backendFlag } from './nodeEngine.ts';
 import { applyStepsAndSeed, mergeConfig, readConfigFlag, runTrainingCommand } from './trainingCommand.ts';
 
@@ -39,21 +39,9 @@ export async function ppoCommand(engine: EngineApi, argv: string[]): Promise<voi
   const errors = validatePpoRunConfig(config);
   if (errors.length) throw new ConfigError(errors);
   const backend = backendFlag(flags.backend);
-  const fromDir = String(flags.from ?? 'public/base');
-  let from;
-  try {
-    from = readCheckpointDir(fromDir);
-  } catch (e) {
-    throw new UsageError(`--from ${(e as Error).message}`);
-  }
-  let reward: PpoRewardSource = { kind: 'gold' };
-  if (flags.reward) {
-    try {
-      reward = { kind: 'model', files: readCheckpointDir(String(flags.reward)) };
-    } catch (e) {
-      throw new UsageError(`--reward ${(e as Error).message}`);
-    }
-  }
+  const fromDir = String(flags.from ?? BASE_CHECKPOINT_DIR);
+  const from = readCheckpointFlag('from', fromDir);
+  const reward: PpoRewardSource = flags.reward ? { kind: 'model', files: readCheckpointFlag('reward', String(flags.reward)) } : { kind: 'gold' };
   await runTrainingCommand(engine, {
     out: String(flags.out ?? 'runs/ppo'),
     backend,

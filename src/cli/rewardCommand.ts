@@ -15,7 +15,7 @@ import { defaultRewardConfig, totalRewardSteps } from '../core/reward/rewardConf
 import type { MetricRow } from '../core/train/pretrainConfig.ts';
 import { ConfigError } from '../core/train/validate.ts';
 import { parseFlags, UsageError } from './args.ts';
-import { readCheckpointDir } from './checkpointDir.ts';
+import { BASE_CHECKPOINT_DIR, readCheckpointFlag } from './checkpointDir.ts';
 import { backendFlag } from './nodeEngine.ts';
 import { applyStepsAndSeed, mergeConfig, readConfigFlag, runTrainingCommand } from './trainingCommand.ts';
 
@@ -54,13 +54,8 @@ export async function rewardCommand(engine: EngineApi, argv: string[]): Promise<
   const config = mergeConfig(defaultRewardConfig(), readConfigFlag(flags.config));
   applyStepsAndSeed(config, flags);
   const pairs = readPairsFile(String(flags.data));
-  const fromDir = String(flags.from ?? 'public/base');
-  let from;
-  try {
-    from = readCheckpointDir(fromDir);
-  } catch (e) {
-    throw new UsageError(`--from ${(e as Error).message}`);
-  }
+  const fromDir = String(flags.from ?? BASE_CHECKPOINT_DIR);
+  const from = readCheckpointFlag('from', fromDir);
   const backend = backendFlag(flags.backend);
   let endStep = 0;
   await runTrainingCommand(engine, {

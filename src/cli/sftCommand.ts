@@ -16,7 +16,7 @@ import { DEFAULT_SAMPLING } from '../core/train/defaults.ts';
 import type { MetricRow } from '../core/train/pretrainConfig.ts';
 import { ConfigError } from '../core/train/validate.ts';
 import { parseFlags, UsageError } from './args.ts';
-import { readCheckpointDir } from './checkpointDir.ts';
+import { BASE_CHECKPOINT_DIR, readCheckpointFlag } from './checkpointDir.ts';
 import { backendFlag } from './nodeEngine.ts';
 import { applyStepsAndSeed, mergeConfig, readConfigFlag, runTrainingCommand } from './trainingCommand.ts';
 
@@ -82,14 +82,8 @@ export async function sftCommand(engine: EngineApi, argv: string[]): Promise<voi
   const errors = validateSftConfig(config);
   if (errors.length) throw new ConfigError(errors);
   const backend = backendFlag(flags.backend);
-  const fromDir = String(flags.from ?? 'public/base');
-  let from;
-  try {
-    from = readCheckpointDir(fromDir);
-    parseCheckpoint(from);
-  } catch (e) {
-    throw new UsageError(`--from ${fromDir}: ${(e as Error).message}`);
-  }
+  const fromDir = String(flags.from ?? BASE_CHECKPOINT_DIR);
+  const from = readCheckpointFlag('from', fromDir, parseCheckpoint);
   let rows: SftRow[];
   if (flags.data) rows = readSftData(String(flags.data), chatTemplate, flags['skip-invalid'] === true);
   else {

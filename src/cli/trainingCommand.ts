@@ -96,12 +96,17 @@ export async function runTrainingCommand(engine: EngineApi, run: TrainingCommand
       }
     }
   };
+  let stopping = false;
+  // Every signal is caught, not just the first: a second Ctrl-C (or tsx relaying one) would
+  // otherwise kill the process mid-write of the final interim checkpoint.
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     console.error('interrupted: stopping after this step (the finished-checkpoint files are not written)');
     engine.stop();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const outcome = await run.train(onEvents);
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
