@@ -1,6 +1,8 @@
 /**
- * `npm run bench [-- --browser] [--steps N] [--presets ref,tiny,...] [--torch]`
- * Prints one JSON line per (runtime, backend, preset): median step time and tokens per second.
+ * `npm run bench [-- --browser] [--steps N] [--presets ref,tiny,...] [--ppo-iterations N] [--torch]`
+ * Prints one JSON line per (runtime, backend, preset): median step time and tokens per second, and
+ * under `ppo` the median rollout, update and total time of PPO iterations (after one warm-up;
+ * --ppo-iterations 0 skips them).
  * Node: wasm and cpu. With --browser: Chromium, in the app's own training worker, for webgpu,
  * webgl, wasm and cpu, plus the count of main-thread long tasks while training.
  * With --torch (default when /usr/bin/python3 has torch): the PyTorch reference in the same run.
@@ -14,15 +16,16 @@ import { REF_BENCH, type BenchSpec } from '../src/core/engine/benchmark.ts';
 import type { ModelPresetName } from '../src/core/model/config.ts';
 
 
-const flags = parseFlags(process.argv.slice(2), { browser: 'boolean', steps: 'number', presets: 'string', torch: 'boolean', 'no-torch': 'boolean', 'node-backends': 'string', 'browser-backends': 'string' });
+const flags = parseFlags(process.argv.slice(2), { browser: 'boolean', steps: 'number', presets: 'string', torch: 'boolean', 'no-torch': 'boolean', 'node-backends': 'string', 'browser-backends': 'string', 'ppo-iterations': 'number' });
 const steps = Number(flags.steps ?? 20);
+const ppoIterations = Number(flags['ppo-iterations'] ?? 3);
 const presets = String(flags.presets ?? 'ref,tiny,small,medium,large').split(',') as ModelPresetName[];
 
 export function specFor(preset: ModelPresetName): BenchSpec {
   // ref: the PyTorch reference's shape; the others: the default BPE vocabulary and batch size.
   const base = preset === 'ref' ? REF_BENCH : { preset, batch: 8, vocab: 512 };
   const fewer = preset === 'large' || preset === 'medium';
-  return { ...base, steps: fewer ? Math.max(3, Math.ceil(steps / 3)) : steps, warmup: 3 };
+  return { ...base, steps: fewer ? Math.max(3, Math.ceil(steps / 3)) : steps, warmup: 3, ppoIterations: fewer ? Math.min(ppoIterations, 1) : ppoIterations };
 }
 
 function torchReference(): void {

@@ -1,7 +1,8 @@
 /**
- * The browser half of `npm run bench -- --browser`: step timings in Chromium, inside the app's own
- * training worker (bench.html wraps it), for each backend; then a real training run in the app
- * itself while a PerformanceObserver counts main-thread long tasks (> 50 ms).
+ * The browser half of `npm run bench -- --browser`: step timings (and PPO iterations, when the spec
+ * asks) in Chromium, inside the app's own training worker (bench.html wraps it), for each backend;
+ * then a real training run in the app itself while a PerformanceObserver counts main-thread long
+ * tasks (> 50 ms).
  */
 import { execSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
@@ -32,8 +33,9 @@ async function benchInPage(page: Page, backend: string, spec: BenchSpec): Promis
 }
 
 export async function runBrowserBench(options: BrowserBenchOptions): Promise<void> {
-  // Always rebuild: a stale dist/ would time old code.
-  execSync('npx vite build', { stdio: 'ignore' });
+  // Always rebuild: a stale dist/ would time old code. E2E_DIST (as for the e2e tests) builds and serves another folder.
+  const outDir = process.env.E2E_DIST;
+  execSync(outDir ? `npx vite build --outDir ${JSON.stringify(outDir)} --emptyOutDir` : 'npx vite build', { stdio: 'ignore' });
   const server = await startPreview();
   const browser = await launchBrowser();
   try {
@@ -47,7 +49,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<voi
         const slow = SLOW_BACKENDS.has(backend);
         if (slow && preset !== 'ref' && preset !== 'tiny') continue;
         const spec = options.specFor(preset);
-        const tuned = slow ? { ...spec, steps: 3, warmup: 1 } : spec;
+        const tuned = slow ? { ...spec, steps: 3, warmup: 1, ppoIterations: Math.min(spec.ppoIterations ?? 0, 1) } : spec;
         try {
           const result = await benchInPage(page, backend, tuned);
           console.log(JSON.stringify({ runtime: `chromium ${version} worker`, ...(result as object) }));

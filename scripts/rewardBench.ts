@@ -7,8 +7,7 @@
  * labels and the gold over wall-clock training time, then a summary with the time to 90%.
  * --node trains in Node instead (quicker to iterate on; not the target's runtime).
  */
-import { execSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFlags } from '../src/cli/args.ts';
 import { createNodeEngine } from '../src/cli/nodeEngine.ts';
@@ -16,7 +15,7 @@ import { mergeConfig } from '../src/cli/trainingCommand.ts';
 import type { TrainEvent } from '../src/core/engine/engineApi.ts';
 import { defaultRewardConfig, type RewardConfig } from '../src/core/reward/rewardConfig.ts';
 import type { RewardBenchPoint, RewardBenchResult } from '../src/bench/rewardBenchPage.ts';
-import { launchBrowser, startPreview } from '../tests/e2e/harness.ts';
+import { checkpointFilesAt, runInBenchPage } from './benchPage.ts';
 import { prepareBenchData, type BenchData } from './rewardBenchData.ts';
 
 const flags = parseFlags(process.argv.slice(2), { labels: 'number', budget: 'number', config: 'string', node: 'boolean', seed: 'number', 'sft-rows': 'number', dir: 'string' });
@@ -69,38 +68,14 @@ async function inNode(d: BenchData): Promise<void> {
 }
 
 async function inChromium(d: BenchData): Promise<void> {
-  execSync(`npx vite build --outDir ${DIST} --emptyOutDir`, { stdio: 'ignore' });
-  // The data sits next to the page, so the page fetches it as the app fetches the base model.
-  const dataDir = join(DIST, 'bench-reward-data');
-  mkdirSync(join(dataDir, 'sft'), { recursive: true });
-  for (const f of ['model.safetensors', 'config.json', 'tokenizer.json']) writeFileSync(join(dataDir, 'sft', f), f.endsWith('.safetensors') ? new Uint8Array(d.sft.model) : f === 'config.json' ? d.sft.config : d.sft.tokenizer);
-  cpSync(join(String(flags.dir ?? 'runs/bench-reward'), 'pairs.jsonl'), join(dataDir, 'pairs.jsonl'));
-  process.env.E2E_DIST = DIST;
-  const server = await startPreview();
-  const browser = await launchBrowser();
-  try {
-    const page = await browser.context.newPage();
-    const version = /Chrome\/([\d.]+)/.exec(await page.evaluate(() => navigator.userAgent))?.[1] ?? 'unknown';
-    const runtime = `chromium ${version} worker`;
-    page.on('console', (msg) => {
-      const text = msg.text();
-      if (text.startsWith('rewardBench ')) console.log(JSON.stringify({ runtime, ...JSON.parse(text.slice('rewardBench '.length)) }));
-    });
-    await page.goto(server.url + 'bench.html');
-    await page.waitForSelector('body[data-ready="true"]');
-    const result = await page.evaluate(
-      async ([c, b]) => {
-        const api = (window as unknown as { rlhfBench: { setBackend(n: string): Promise<unknown>; trainReward(url: string, c: unknown, b: number): Promise<unknown> } }).rlhfBench;
-        await api.setBackend('wasm');
-        return api.trainReward('./bench-reward-data/', c, b);
-      },
-      [config, budget] as const,
-    );
-    summary(runtime, result as RewardBenchResult);
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  const { runtime, result } = await runInBenchPage<RewardBenchResult>({
+    dist: DIST,
+    files: { ...checkpointFilesAt('bench-reward-data/sft', d.sft), 'bench-reward-data/pairs.jsonl': readFileSync(join(String(flags.dir ?? 'runs/bench-reward'), 'pairs.jsonl'), 'utf8') },
+    tag: 'rewardBench',
+    method: 'trainReward',
+    args: ['./bench-reward-data/', config, budget],
+  });
+  summary(runtime, result);
 }
 
 await (flags.node ? inNode(data) : inChromium(data));

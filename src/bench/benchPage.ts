@@ -6,6 +6,7 @@ import * as Comlink from 'comlink';
 import type { BenchSpec } from '../core/engine/benchmark.ts';
 import type { EngineApi } from '../core/engine/engineApi.ts';
 import type { BackendName } from '../core/train/pretrainConfig.ts';
+import { ppoBenchApi } from './ppoBenchPage.ts';
 import { rewardBenchApi } from './rewardBenchPage.ts';
 
 const engine = Comlink.wrap<EngineApi>(new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module' }));
@@ -18,6 +19,7 @@ new PerformanceObserver((list) => {
 
 const api = {
   ...rewardBenchApi(engine),
+  ...ppoBenchApi(engine),
   async setBackend(name: BackendName) {
     return engine.setBackend(name);
   },

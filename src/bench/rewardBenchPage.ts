@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import type { EngineApi, RunOutcome, TrainEvent } from '../core/engine/engineApi.ts';
+import { fetchCheckpoint, fetchText } from './fetchFiles.ts';
 import type { PreferencePair } from '../core/preferences/types.ts';
 import type { RewardConfig } from '../core/reward/rewardConfig.ts';
 
@@ -25,22 +26,11 @@ export interface RewardBenchResult {
   points: RewardBenchPoint[];
 }
 
-async function fetchText(url: string): Promise<string> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
-  return response.text();
-}
-
 export function rewardBenchApi(engine: Comlink.Remote<EngineApi>) {
   return {
     /** `dataUrl` holds sft/{model.safetensors,config.json,tokenizer.json} and pairs.jsonl. */
     async trainReward(dataUrl: string, config: RewardConfig, budgetSeconds: number): Promise<RewardBenchResult> {
-      const [model, configText, tokenizer, pairsText] = await Promise.all([
-        fetch(`${dataUrl}sft/model.safetensors`).then((r) => r.arrayBuffer()),
-        fetchText(`${dataUrl}sft/config.json`),
-        fetchText(`${dataUrl}sft/tokenizer.json`),
-        fetchText(`${dataUrl}pairs.jsonl`),
-      ]);
+      const [from, pairsText] = await Promise.all([fetchCheckpoint(`${dataUrl}sft/`), fetchText(`${dataUrl}pairs.jsonl`)]);
       const pairs = pairsText.trim().split('\n').map((line) => JSON.parse(line) as PreferencePair);
       const result: RewardBenchResult = { backend: '', outcome: { status: 'failed', step: 0 }, trainPairs: 0, evalPairs: 0, points: [] };
       let t0 = 0;
@@ -63,7 +53,7 @@ export function rewardBenchApi(engine: Comlink.Remote<EngineApi>) {
         }
       });
       try {
-        result.outcome = await engine.trainReward({ config, pairs, from: { model, config: configText, tokenizer } }, onEvents);
+        result.outcome = await engine.trainReward({ config, pairs, from }, onEvents);
       } finally {
         clearTimeout(budget);
       }

@@ -3,7 +3,7 @@
  * reward checkpoint (--reward DIR) or the gold score (--gold, the default). Writes OUT/metrics.jsonl
  * (one row per iteration, TRL's metric names), OUT/samples.jsonl (prompt, completion, score, kl per
  * iteration), OUT/last-checkpoint/ while training, and OUT/model.safetensors + config.json +
- * tokenizer.json (the policy, a language model) when the run finishes.
+ * tokenizer.json (the policy: a language model, plus its value_head, which other stages ignore) when the run finishes.
  */
 import type { EngineApi } from '../core/engine/engineApi.ts';
 import { defaultPpoRunConfig, validatePpoRunConfig } from '../core/ppo/ppoRunConfig.ts';

@@ -19,10 +19,11 @@
  *   measure every label), no mode bar, no window-resize listener;
  * - very long series are thinned for display (the exact rows stay in state);
  * - while a run trains, a line chart holds its own axis ranges and most redraws move only its
- *   lines (~3-5 ms, against ~20 for a react; see liveDraw); the line charts' legend is HTML.
+ *   lines (~3-5 ms, against ~20 for a react; see liveDraw.ts); the line charts' legend is HTML.
  */
 import type { PlotConfig, PlotLayout, PlotTrace, PlotlyStatic } from 'plotly.js-dist-min';
 import type { MetricRow } from '../core/train/pretrainConfig.ts';
+import { axisRevised, endLive, forgetLive, heldView, liveDraw } from './liveDraw.ts';
 
 type MetricKey = Exclude<keyof MetricRow, 'step'>;
 
@@ -83,6 +84,31 @@ export function series(rows: readonly MetricRow[], spec: SeriesSpec, logY = fals
     marker: { size: 8, color: spec.color },
     hovertemplate: '%{y:.4g}',
   };
+}
+
+/** An earlier run to draw beside the live one: `label` says how it differs (e.g. "#3 kl_coef=0.05"). */
+export interface ChartOverlay {
+  label: string;
+  rows: readonly MetricRow[];
+}
+
+/**
+ * Colours of earlier runs drawn beside the live one (one per run, in the order they were added),
+ * apart from the live series' blue, orange and purple.
+ */
+export const OVERLAY_COLORS = ['#64748b', '#0d9488', '#db2777', '#a16207', '#65a30d', '#0891b2'];
+
+export function overlayColor(index: number): string {
+  return OVERLAY_COLORS[index % OVERLAY_COLORS.length];
+}
+
+/**
+ * A series of an earlier run, named "<series> · <run label>": thinner and a little faded, in the
+ * run's colour, keeping the series' dash (so a run's score and gold score still differ).
+ */
+export function overlaySeries(rows: readonly MetricRow[], spec: SeriesSpec, label: string, color: string, logY = false): PlotTrace {
+  const trace = series(rows, { ...spec, name: `${spec.name} · ${label}`, color }, logY);
+  return { ...trace, line: { ...trace.line, width: 2 }, marker: { ...trace.marker, size: 6 }, opacity: 0.8 };
 }
 
 export const CHART_HEIGHT = 280;
@@ -147,6 +173,8 @@ export function chartLayout({ width, xTitle, yTitle, logY = false, uirevision, l
 /** Draws one chart's newest figure; the scheduler below calls it, one chart per task. */
 interface Pending {
   traces: PlotTrace[];
+  /** Earlier runs' traces, drawn after `traces` and held still while a run trains. */
+  overlays: PlotTrace[];
   layout: PlotLayout;
   /** Draw in the next task, not MIN_REDRAW_MS after the last draw. */
   urgent: boolean;
@@ -241,7 +269,10 @@ async function drawNext(): Promise<void> {
             // Plotly.animate draws in the next animation frame: timed from that frame's start
             // (this callback runs just before Plotly's), not across the wait for it.
             const frame = requestAnimationFrame(() => (start = performance.now()));
-            kind = await liveDraw(Plotly, el, figure.traces, figure.layout);
+            kind = await liveDraw(Plotly, el, figure.traces, figure.overlays, figure.layout, async (traces, layout) => {
+              heldLayouts.delete(el);
+              await Plotly.react(el, traces, layoutFor(el, layout), CHART_CONFIG);
+            });
             if (kind !== 'lines') {
               cancelAnimationFrame(frame);
               start = now;
@@ -250,12 +281,9 @@ async function drawNext(): Promise<void> {
           else {
             // After a live run its ranges are fixed (and Plotly keeps ranges set by relayout
             // across reacts of the same uirevision): new axis revisions autorange again.
-            if (liveViews.get(el)?.ranges) {
-              heldLayouts.delete(el);
-              axisRevisions.set(el, (axisRevisions.get(el) ?? 0) + 1);
-            }
-            await Plotly.react(el, figure.traces, layoutFor(el, axisRevised(el, figure.layout)), CHART_CONFIG);
-            heldView(el, figure.traces, figure.layout);
+            if (endLive(el)) heldLayouts.delete(el);
+            await Plotly.react(el, [...figure.traces, ...figure.overlays], layoutFor(el, axisRevised(el, figure.layout)), CHART_CONFIG);
+            heldView(el, figure.traces, figure.overlays, figure.layout);
           }
           // A user-timing entry per redraw: DevTools' performance panel shows what each chart costs.
           if (kind !== 'skip') performance.measure(`chart ${el.dataset.chart ?? ''}`, { start, detail: { kind } });
@@ -274,19 +302,21 @@ async function drawNext(): Promise<void> {
 /**
  * Asks for a chart to show these traces: drawn in a task of its own, at most every
  * MIN_REDRAW_MS per chart unless `urgent` (a run ended, a stored run opened, the chart mounted).
+ * `overlays` (earlier runs) are drawn after `traces`, so `el.data[i]` is the i-th of `traces`.
  * Resolves once drawn (or superseded by a purge).
  */
-export function drawChart(el: HTMLElement, traces: PlotTrace[], layout: PlotLayout, urgent = false, live = false): Promise<void> {
+export function drawChart(el: HTMLElement, traces: PlotTrace[], layout: PlotLayout, urgent = false, live = false, overlays: PlotTrace[] = []): Promise<void> {
   return new Promise((resolve) => {
     const waiting = pending.get(el);
     if (waiting) {
       waiting.traces = traces;
+      waiting.overlays = overlays;
       waiting.layout = layout;
       waiting.urgent ||= urgent;
       waiting.live = live;
       waiting.done.push(resolve);
     } else {
-      pending.set(el, { traces, layout, urgent: urgent || !heldLayouts.has(el), live, done: [resolve] });
+      pending.set(el, { traces, overlays, layout, urgent: urgent || !heldLayouts.has(el), live, done: [resolve] });
     }
     schedule();
   });
@@ -296,160 +326,8 @@ export function purgeChart(el: HTMLElement): void {
   const figure = pending.get(el);
   pending.delete(el);
   heldLayouts.delete(el);
-  liveViews.delete(el);
+  forgetLive(el);
   figure?.done.forEach((done) => done());
   void loadPlotly().then((Plotly) => Plotly.purge(el));
 }
 
-/**
- * Live redraws. A Plotly.react re-autoranges and redraws both axes (ticks, grid, labels) even when
- * only the data changed (~20 ms under load, some over 50). With the axis ranges held fixed, only
- * the lines need drawing. So while a run trains, each line chart holds its own ranges: x from the
- * first step over a span that triples when the steps outgrow it, y (in log10 units on a log axis,
- * as Plotly's ranges are) with headroom that grows geometrically when a value leaves it. Each
- * redraw is then Plotly.animate without redraw (LIVE_UPDATE), which rewrites the traces' x, y and
- * mode (so `el.data[i]` holds every drawn point, as the tests read; the hover readout follows)
- * and redraws only their paths: ~3 ms. When the data leaves a range, a Plotly.relayout of the
- * ranges alone redraws the axes first (~3-5 ms against ~10-20 for a react), a few times a run. A
- * full react only when the layout or the set of traces changed. When the run ends the chart is
- * drawn once more in full, autoranged to its data.
- */
-interface LiveView {
-  /** The layout (without ranges) and the traces (type and name) the plot was drawn with. */
-  key: string;
-  shape: string;
-  /** The ranges this code set (null: Plotly's autorange, as drawn by a react). */
-  ranges: { x: [number, number]; y: [number, number] } | null;
-}
-const liveViews = new WeakMap<HTMLElement, LiveView>();
-
-/**
- * Per chart, how many live runs ended: part of the axes' uirevision. Plotly keeps ranges set by
- * Plotly.relayout (as it keeps a user's zoom) across reacts of one uirevision, so a run's final
- * react gives the axes a new one, and they autorange to the finished curves.
- */
-const axisRevisions = new WeakMap<HTMLElement, number>();
-
-function axisRevised(el: HTMLElement, layout: PlotLayout): PlotLayout {
-  const n = axisRevisions.get(el);
-  if (!n) return layout;
-  const uirevision = `${String(layout.uirevision)}:${n}`;
-  return { ...layout, xaxis: { ...(layout.xaxis as object), uirevision }, yaxis: { ...(layout.yaxis as object), uirevision } };
-}
-
-/** 'animate': Plotly.animate without redraw (scatter traces only rewrite their paths; cheapest); 'restyle': Plotly.restyle (a full replot). */
-const LIVE_UPDATE: 'animate' | 'restyle' = 'animate' as 'animate' | 'restyle';
-
-interface Extent {
-  x0: number;
-  x1: number;
-  y0: number;
-  y1: number;
-}
-
-function extentOf(traces: readonly PlotTrace[], logY: boolean): Extent | null {
-  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-  for (const t of traces) {
-    for (let i = 0; i < t.x.length; i++) {
-      const y = logY ? Math.log10(t.y[i]) : t.y[i];
-      if (!Number.isFinite(y)) continue;
-      x0 = Math.min(x0, t.x[i]);
-      x1 = Math.max(x1, t.x[i]);
-      y0 = Math.min(y0, y);
-      y1 = Math.max(y1, y);
-    }
-  }
-  return x0 <= x1 ? { x0, x1, y0, y1 } : null;
-}
-
-/** The smallest of 1, 2, 5 x 10^k at least `v`. */
-function niceCeil(v: number): number {
-  const p = 10 ** Math.floor(Math.log10(v));
-  return [1, 2, 5, 10].map((m) => m * p).find((n) => n >= v * (1 - 1e-9)) ?? 10 * p;
-}
-
-type Ranges = NonNullable<LiveView['ranges']>;
-
-/** Ranges holding `e`, grown from `held` (if any) so that each growth at least doubles a span. */
-export function liveRanges(e: Extent, held: Ranges | null, logY: boolean): Ranges {
-  const xStart = held ? Math.min(held.x[0], e.x0) : e.x0;
-  const heldSpan = held ? held.x[1] - held.x[0] : 0;
-  const xSpan = e.x1 - xStart <= heldSpan ? heldSpan : niceCeil(Math.max(20, 3 * (e.x1 - xStart), 3 * heldSpan));
-  const x: [number, number] = [xStart, xStart + xSpan];
-
-  const minSpan = logY ? 0.5 : Math.max(1e-3, 0.5 * Math.max(Math.abs(e.y0), Math.abs(e.y1)));
-  let [lo, hi] = held ? held.y : [e.y0, e.y1];
-  const grow = Math.max(minSpan, Math.max(hi, e.y1) - Math.min(lo, e.y0));
-  if (!held) {
-    // Most curves fall (losses, perplexity): more room below than above.
-    lo = e.y0 - grow;
-    hi = e.y1 + grow / 4;
-  } else {
-    // The side the data left moves out by the whole new span: a falling loss grows its range
-    // geometrically, so a run redraws its axes a handful of times, not every second.
-    if (e.y0 < lo) lo = e.y0 - grow;
-    if (e.y1 > hi) hi = e.y1 + grow;
-  }
-  // A metric that never went below zero (a loss, an accuracy) is not given a negative range.
-  if (!logY && e.y0 >= 0 && lo < 0) lo = 0;
-  return { x, y: [lo, hi] };
-}
-
-function inside(e: Extent, r: Ranges): boolean {
-  return e.x0 >= r.x[0] && e.x1 <= r.x[1] && e.y0 >= r.y[0] && e.y1 <= r.y[1];
-}
-
-type PlotElement = HTMLElement & { data?: { x: unknown[] }[]; layout?: { xaxis?: { range?: number[] }; yaxis?: { range?: number[] } } };
-
-const sameRange = (a: readonly number[] | undefined, b: readonly number[]) => !!a && a.length === 2 && a[0] === b[0] && a[1] === b[1];
-
-/** After a react (not live): the plot as drawn, autoranged, for live redraws to build on. */
-function heldView(el: HTMLElement, traces: readonly PlotTrace[], layout: PlotLayout): void {
-  liveViews.set(el, { key: JSON.stringify(layout), shape: shapeOf(traces), ranges: null });
-}
-
-/** (A trace's mode, a marker for one point then lines, changes in the cheap path too.) */
-const shapeOf = (traces: readonly PlotTrace[]) => traces.map((t) => `${t.type}:${t.name}`).join('|');
-
-/**
- * Draws a live figure; says how: 'lines' (only the traces moved: timed from the animation frame
- * Plotly draws them in), 'skip' (nothing changed), or 'new' (a full react: the layout or the traces changed).
- */
-async function liveDraw(Plotly: PlotlyStatic, el: HTMLElement, traces: PlotTrace[], layout: PlotLayout): Promise<'lines' | 'skip' | 'new'> {
-  const logY = (layout.yaxis as { type?: string } | undefined)?.type === 'log';
-  const key = JSON.stringify(layout);
-  const shape = shapeOf(traces);
-  const extent = extentOf(traces, logY);
-  const view = liveViews.get(el);
-  const gd = el as PlotElement;
-  if (!view || view.key !== key || view.shape !== shape || gd.data?.length !== traces.length) {
-    // The first draw of a plot, or a new layout (a resize) or set of traces: a full react.
-    const ranges = extent ? liveRanges(extent, null, logY) : null;
-    const axis = (name: 'xaxis' | 'yaxis', range: [number, number]) => ({ ...(layout[name] as object), range, autorange: false });
-    const ranged = ranges ? { ...layout, xaxis: axis('xaxis', ranges.x), yaxis: axis('yaxis', ranges.y) } : layout;
-    heldLayouts.delete(el);
-    await Plotly.react(el, traces, layoutFor(el, axisRevised(el, ranged)), CHART_CONFIG);
-    liveViews.set(el, { key, shape, ranges });
-    return 'new';
-  }
-  if (!extent && gd.data.every((d) => d.x.length === 0)) return 'skip';
-  if (extent && (!view.ranges || !inside(extent, view.ranges))) {
-    // Left unchanged where the user zoomed (a drag, a double-click): their view wins.
-    const userZoomed = view.ranges && !(sameRange(gd.layout?.xaxis?.range, view.ranges.x) && sameRange(gd.layout?.yaxis?.range, view.ranges.y));
-    if (!userZoomed) {
-      const start = performance.now();
-      const ranges = liveRanges(extent, view.ranges, logY);
-      await Plotly.relayout(el, { 'xaxis.range': ranges.x, 'yaxis.range': ranges.y });
-      // (relayout stores copies: compare against what the plot holds.)
-      view.ranges = { x: [...(gd.layout?.xaxis?.range ?? ranges.x)] as [number, number], y: [...(gd.layout?.yaxis?.range ?? ranges.y)] as [number, number] };
-      performance.measure(`chart ${el.dataset.chart ?? ''}`, { start, detail: { kind: 'range' } });
-    }
-  }
-  const indices = traces.map((_, i) => i);
-  if (LIVE_UPDATE === 'animate') {
-    await Plotly.animate(el, { data: traces.map((t) => ({ x: t.x, y: t.y, mode: t.mode })), traces: indices }, { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: 'immediate' });
-  } else {
-    await Plotly.restyle(el, { x: traces.map((t) => t.x), y: traces.map((t) => t.y), mode: traces.map((t) => t.mode) }, indices);
-  }
-  return 'lines';
-}

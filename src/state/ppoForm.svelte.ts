@@ -5,11 +5,22 @@
  */
 import { defaultPpoRunConfig, validatePpoRunConfig, type PpoRunConfig } from '../core/ppo/ppoRunConfig.ts';
 import type { FieldError } from '../core/train/validate.ts';
+import type { RunStage } from '../lib/db.ts';
 import { history } from './history.svelte.ts';
-import { runSourceKey, stageOf, type ModelSourceKey } from './modelSources.ts';
+import { runSourceKey, runSourceOptions, stageOf, type ModelSourceKey } from './modelSources.ts';
 
 /** 'gold': the simulated annotator's score; 'model': a reward run's checkpoint. */
 export type PpoRewardKind = 'gold' | 'model';
+
+/** Stages whose checkpoints the policy may start from, and those a reward model comes from (as the pickers offer). */
+const POLICY_STAGES: readonly RunStage[] = ['pretrain', 'sft', 'ppo'];
+const REWARD_STAGES: readonly RunStage[] = ['reward'];
+
+/** Whether `key` names a model the pickers offer now (the base, or a stored run with a checkpoint). */
+function offered(key: unknown, stages: readonly RunStage[], allowBase: boolean): key is ModelSourceKey {
+  if (key === 'base') return allowBase;
+  return runSourceOptions(history.runs, stages).some((option) => option.value === key);
+}
 
 class PpoForm {
   config = $state<PpoRunConfig>(defaultPpoRunConfig());
@@ -48,8 +59,20 @@ class PpoForm {
     return $state.snapshot(this.config) as PpoRunConfig;
   }
 
-  load(config: Partial<PpoRunConfig>): void {
-    this.config = { ...defaultPpoRunConfig(), ...config };
+  /**
+   * Takes a stored run's settings back into the form ("Use its settings"): the config fields it
+   * has (others keep their defaults), where it started and where its scores came from.
+   */
+  load(settings: Partial<PpoRunConfig> | Record<string, unknown>): void {
+    const stored = settings as Record<string, unknown>;
+    const next: Record<string, unknown> = { ...defaultPpoRunConfig() };
+    for (const key of Object.keys(next)) if (key in stored) next[key] = stored[key];
+    this.config = next as unknown as PpoRunConfig;
+    // A checkpoint deleted since is not offered any more: keep the current choice then.
+    if (offered(stored.source, POLICY_STAGES, true)) this.source = stored.source;
+    if (stored.rewardKind === 'gold' || stored.rewardKind === 'model') this.rewardKind = stored.rewardKind;
+    if (offered(stored.rewardSource, REWARD_STAGES, false)) this.rewardSource = stored.rewardSource;
+    this.refusal = null;
   }
 }
 

@@ -6,21 +6,35 @@
 import * as Comlink from 'comlink';
 import type { TrainEvent } from '../core/engine/engineApi.ts';
 import type { PpoRewardSource } from '../core/ppo/ppoReward.ts';
+import { describeGoldSpec, type GoldSpec } from '../core/preferences/goldScore.ts';
+import type { PpoRunConfig } from '../core/ppo/ppoRunConfig.ts';
 import type { Sample } from '../core/train/pretrainConfig.ts';
 import { engine } from '../lib/engine.ts';
 import { loadModelSource } from './modelSources.ts';
 import { ppoForm } from './ppoForm.svelte.ts';
+import { simulator } from './preferenceSimulator.svelte.ts';
 import { TrainingRunState } from './trainingRun.svelte.ts';
 
-/** One row of an iteration's sample table (ppoTrainer's samples event). */
+/**
+ * One row of an iteration's sample table (ppoTrainer's PpoSample). Every field past the text is
+ * optional: runs stored before a field existed lack it (older runs have no tokens / logratio).
+ */
 export interface PpoSample extends Sample {
   score?: number;
   gold_score?: number;
   kl?: number;
+  /** The response's tokens as text ('<eos>' for end-of-text). */
+  tokens?: string[];
+  /** log(pi / pi_ref) of each response token at rollout time, one per token. */
+  logratio?: number[];
 }
 
-/** Fields the engine may refuse a request for, shown next to their field. */
-const FIELDS_SHOWN = ['reward', 'response_length'];
+/**
+ * Fields the engine may refuse a request for, and the form field each is shown next to: a reward
+ * model of another tokenizer by the reward picker, a response too long for the model's context by
+ * Response length, an unreadable starting checkpoint by the policy picker. Others go in the alert.
+ */
+const FIELDS_SHOWN: Record<string, string> = { reward: 'reward', response_length: 'response_length', from: 'source' };
 
 class PpoRunState extends TrainingRunState {
   constructor() {
@@ -40,8 +54,11 @@ class PpoRunState extends TrainingRunState {
       const config = ppoForm.snapshot();
       if (!ppoForm.source) throw new Error('Choose the checkpoint the policy starts from.');
       const from = await loadModelSource(ppoForm.source);
-      let reward: PpoRewardSource = { kind: 'gold' };
-      let rewardLabel = 'gold score';
+      // The gold preference set on the Preferences tab (the simulated annotator's): the reward itself
+      // with the gold score, else logged beside the reward model's scores.
+      const goldSpec = $state.snapshot(simulator.spec.gold) as GoldSpec;
+      let reward: PpoRewardSource = { kind: 'gold', spec: goldSpec };
+      let rewardLabel = `gold score (${describeGoldSpec(goldSpec)})`;
       const buffers = [from.files.model];
       if (ppoForm.rewardKind === 'model') {
         if (!ppoForm.rewardSource) throw new Error('Choose a reward model, or use the gold score.');
@@ -54,16 +71,27 @@ class PpoRunState extends TrainingRunState {
         name: `PPO from ${from.label} · ${rewardLabel}`,
         maxSteps: config.max_steps,
         startedFrom: from.label,
-        settings: { ...config, reward: rewardLabel, rewardKind: ppoForm.rewardKind, rewardSource: ppoForm.rewardSource },
-        call: (onEvents) => engine.ppo(Comlink.transfer({ config, from: from.files, fromLabel: from.label, reward }, buffers), onEvents as (events: TrainEvent[]) => void),
+        settings: { ...config, reward: rewardLabel, gold: describeGoldSpec(goldSpec), source: ppoForm.source, rewardKind: ppoForm.rewardKind, rewardSource: ppoForm.rewardSource },
+        call: (onEvents) => engine.ppo(Comlink.transfer({ config, from: from.files, fromLabel: from.label, reward, goldSpec }, buffers), onEvents as (events: TrainEvent[]) => void),
         refused: (message) => {
           const m = /^(\w+): (.*)$/s.exec(message);
-          if (!m || !FIELDS_SHOWN.includes(m[1])) return false;
-          ppoForm.refusal = { field: m[1], message: m[2] };
+          const field = m ? FIELDS_SHOWN[m[1]] : undefined;
+          if (!m || !field) return false;
+          ppoForm.refusal = { field, message: m[2] };
           return true;
         },
       };
     });
+  }
+
+  /**
+   * "Rerun with KL coefficient 0": the shown run's settings (else the form's) with `changes`,
+   * put into the form so it shows what trains, then trained.
+   */
+  async rerunWith(changes: Partial<PpoRunConfig>): Promise<void> {
+    if (this.live) return;
+    ppoForm.load({ ...(this.record?.stageConfig ?? ppoForm.snapshot()), ...changes });
+    await this.train();
   }
 }
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateStories } from '../../src/core/data/storyCorpus.ts';
 import { agreementReport, cohenKappa, codePreferences, krippendorffAlpha } from '../../src/core/preferences/agreement.ts';
-import { afinnValence, goldFeatures, goldPrefers, goldScore, HAPPY_ENDING_SPEC, promptTopic, sentences } from '../../src/core/preferences/goldScore.ts';
+import { afinnValence, describeGoldSpec, goldFeatures, goldPrefers, goldScore, HAPPY_ENDING_SPEC, promptTopic, sentences } from '../../src/core/preferences/goldScore.ts';
 import { abRanking, isValidRanking, rankingFromPairs, rankingFromRanks, rankingPairs, toPairs } from '../../src/core/preferences/ranking.ts';
 import { DEFAULT_ANNOTATOR, simulateJudgement, simulatedAnnotatorName, type AnnotatorSpec } from '../../src/core/preferences/simulatedAnnotator.ts';
 import { Rng } from '../../src/core/rng.ts';
@@ -207,5 +207,13 @@ describe('agreement report', () => {
     // o_00 = 3, o_01 = o_10 = 1, o_11 = 2; n_0 = 4, n_1 = 3, n = 7.
     // alpha = 1 - 6 * 2 / (4 * 3 * 2) = 1 - 12 / 24 = 0.5.
     expect(report.alpha).toBeCloseTo(0.5, 12);
+  });
+});
+
+describe('describeGoldSpec', () => {
+  it('names the features a gold spec weighs, in words', () => {
+    expect(describeGoldSpec(HAPPY_ENDING_SPEC)).toBe('happy ending');
+    expect(describeGoldSpec({ ...HAPPY_ENDING_SPEC, weights: { happy_ending: 1, on_topic: 0.5, length: 0.2 } })).toBe('happy ending + on topic + length 40 words');
+    expect(describeGoldSpec({ ...HAPPY_ENDING_SPEC, weights: { happy_ending: 0, on_topic: 0, length: 0 } })).toBe('no preference');
   });
 });

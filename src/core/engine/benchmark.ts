@@ -2,6 +2,7 @@
  * Timing of training steps (forward + backward + Adam) for a model preset on the active backend,
  * as `npm run bench` reports it. The step is the trainer's own; for `ref` it is configured as
  * plain Adam (no clipping, no weight decay) to match ../shared/bench/torch_reference.py.
+ * With spec.ppoIterations, PPO iterations of the same preset follow (ppoBenchmark.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { activeBackend } from '../backend.ts';
@@ -13,6 +14,7 @@ import { MODEL_PRESETS, type ModelPresetName } from '../model/config.ts';
 import { countParameters, GPT } from '../model/gpt.ts';
 import { Rng } from '../rng.ts';
 import { makeTrainStep } from '../train/trainStep.ts';
+import { benchmarkPpoIteration, type PpoIterationBench } from './ppoBenchmark.ts';
 
 export interface BenchSpec {
   preset: ModelPresetName;
@@ -20,6 +22,8 @@ export interface BenchSpec {
   vocab: number;
   steps: number;
   warmup: number;
+  /** PPO iterations to time after one warm-up iteration (0 or absent: none). */
+  ppoIterations?: number;
 }
 
 export interface BenchResult {
@@ -40,6 +44,8 @@ export interface BenchResult {
   matMulKernel?: string;
   /** On wasm: which of the project's other kernels ran (layerNorm, fusedOps, adam), or 'none'. */
   fusedKernels?: string;
+  /** With spec.ppoIterations: rollout and update times of PPO iterations on this preset. */
+  ppo?: PpoIterationBench;
 }
 
 /** The reference shape of torch_reference.py: vocab 64, context 64, d_model 64, 4 heads, 2 layers, batch 16. */
@@ -90,7 +96,7 @@ export async function benchmarkTraining(spec: BenchSpec): Promise<BenchResult> {
     optimizer.dispose();
   }
   const m = median(times);
-  return {
+  const result: BenchResult = {
     backend: activeBackend(),
     preset: spec.preset,
     nParams: countParameters(config),
@@ -105,4 +111,6 @@ export async function benchmarkTraining(spec: BenchSpec): Promise<BenchResult> {
     leakedTensors: tf.memory().numTensors - tensorsBefore,
     ...(activeBackend() === 'wasm' ? { matMulKernel: wasmBatchMatMulVariant() ?? 'tfjs', fusedKernels: fusedKernelNames() } : {}),
   };
+  if (spec.ppoIterations) result.ppo = await benchmarkPpoIteration(spec.preset, spec.ppoIterations);
+  return result;
 }

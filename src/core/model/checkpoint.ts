@@ -30,7 +30,11 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
   return out;
 }
 
-export async function checkpointFiles(model: GPT, tokenizer: Tokenizer, info: CheckpointInfo): Promise<CheckpointFiles> {
+/**
+ * The three files of a language model. `extraTensors` are stored after the model's own (a PPO
+ * policy's value head): parseCheckpoint reads only the GPT's names, so every loader ignores them.
+ */
+export async function checkpointFiles(model: GPT, tokenizer: Tokenizer, info: CheckpointInfo, extraTensors: ReadonlyMap<string, NamedTensor> = new Map()): Promise<CheckpointFiles> {
   const c = model.config;
   const shapes = parameterShapes(c);
   const weights = await model.readWeights();
@@ -40,6 +44,7 @@ export async function checkpointFiles(model: GPT, tokenizer: Tokenizer, info: Ch
     if (name === LM_HEAD) tensors.set(name, { shape: [c.vocab_size, c.n_embd], data: transpose2d(data, c.n_embd, c.vocab_size) });
     else tensors.set(name, { shape: shapes[name], data });
   }
+  for (const [name, t] of extraTensors) tensors.set(name, t);
   const config = {
     model_type: MODEL_TYPE,
     architectures: ['RlhfPlaygroundGPT'],
@@ -78,7 +83,10 @@ function parseJson(text: string, file: string): Record<string, unknown> {
   throw new Error(`${file} is not valid JSON`);
 }
 
-/** Validates and decodes the three files; throws an Error naming the file and the problem. */
+/**
+ * Validates and decodes the three files; throws an Error naming the file and the problem. Tensors
+ * other than the GPT's (a PPO policy's value head) are ignored.
+ */
 export function parseCheckpoint(files: CheckpointFiles): ParsedCheckpoint {
   const config = parseJson(files.config, 'config.json');
   const fields = ['vocab_size', 'n_positions', 'n_embd', 'n_layer', 'n_head'] as const;

@@ -106,9 +106,10 @@ export class GPT {
 
   /**
    * ids [B, T] int32 -> the final hidden states [B*T, D] (after ln_f), which the language-model
-   * head turns into logits and a reward model's score head into one number. Call inside tf.tidy.
+   * head turns into logits and a reward model's score head into one number. `onKeysValues` sees
+   * each layer's keys and values [B, H, T, dh] (kvCache.ts keeps them for decoding). Call inside tf.tidy.
    */
-  hidden(ids: tf.Tensor2D): tf.Tensor2D {
+  hidden(ids: tf.Tensor2D, onKeysValues?: (layer: number, keys: tf.Tensor4D, values: tf.Tensor4D) => void): tf.Tensor2D {
     const [B, T] = ids.shape;
     const { n_embd: D, n_head: H } = this.config;
     const dh = D / H;
@@ -127,6 +128,7 @@ export class GPT {
       const h = layerNorm(x, this.p(p + 'ln_1.weight'), this.p(p + 'ln_1.bias'));
       const qkv = linear(h, this.p(p + 'attn.c_attn.weight')); // [BT, 3D]
       const [q, k, v] = splitHeads(qkv, B, H, 3); // each [B, H, T, dh]
+      onKeysValues?.(i, k, v);
       const att = causalSoftmax(batchMatMul(q, k, true), 1 / Math.sqrt(dh), mask); // [B, H, T, T]
       const y = batchMatMul(att, v); // [B, H, T, dh]
       const merged = mergeHeads([y as tf.Tensor4D]); // [BT, D]

@@ -24,6 +24,9 @@ export function warpedProbabilities(logits: ArrayLike<number>, s: Pick<SamplingC
     sum += probs[i];
   }
   for (let i = 0; i < V; i++) probs[i] /= sum;
+  // No filter asked for: skip the sort, as Hugging Face skips these warpers (PPO samples like this,
+  // one row per token of every rollout, and the sort cost more than the model's decoding step).
+  if ((s.top_k <= 0 || s.top_k >= V) && s.top_p >= 1) return probs;
 
   const order = [...Array(V).keys()].sort((a, b) => probs[b] - probs[a]);
   const keep = s.top_k > 0 ? Math.min(s.top_k, V) : V;

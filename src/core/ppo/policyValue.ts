@@ -35,9 +35,12 @@ export interface SequenceBatch {
 export class PolicyWithValueHead {
   readonly valueHead: tf.Variable;
 
-  constructor(readonly lm: GPT) {
+  /** `initialValueHead` [D * 1]: a saved head to resume (ppoCheckpoint.ts); without it, zeros. */
+  constructor(readonly lm: GPT, initialValueHead?: Float32Array) {
+    const D = lm.config.n_embd;
+    if (initialValueHead && initialValueHead.length !== D) throw new Error(`${VALUE_HEAD} has ${initialValueHead.length} values, expected ${D} (shape [${D}, 1])`);
     // Zeros: the first values are 0, so the first value targets are the plain returns.
-    const init = tf.zeros([lm.config.n_embd, 1]);
+    const init = initialValueHead ? tf.tensor2d(initialValueHead, [D, 1]) : tf.zeros([D, 1]);
     this.valueHead = tf.variable(init, true);
     init.dispose(); // tf.variable copies its initialiser
   }

@@ -5,7 +5,6 @@
  */
 import type { FieldError } from '../train/validate.ts';
 import type { LrSchedulerType } from '../train/pretrainConfig.ts';
-import { ADAPTIVE_KL_DEFAULTS } from './klController.ts';
 import { defaultPPOConfig, type PPOConfig } from './ppoConfig.ts';
 
 export interface PpoRunConfig extends PPOConfig {
@@ -36,17 +35,25 @@ export function defaultPpoRunConfig(): PpoRunConfig {
     ...defaultPPOConfig(),
     // Shorter than TRL's 53: the shipped base has a 64-token context that also holds the prompt.
     response_length: 48,
-    learning_rate: 1e-4,
+    // Tuned from base -> SFT on the happy-ending gold score (README, Policy optimization): at 1e-4
+    // and 8 prompts the gold score had not clearly risen after 80 iterations; at 3e-4 and 16 it
+    // reaches ~0.9 within 40.
+    learning_rate: 3e-4,
     lr_scheduler_type: 'linear',
-    per_device_train_batch_size: 8,
+    per_device_train_batch_size: 16,
     max_steps: 100,
     seed: 0,
     max_grad_norm: 1.0,
     weight_decay: 0,
     save_steps: 20,
-    adap_kl_ctrl: false,
-    target: ADAPTIVE_KL_DEFAULTS.target,
-    horizon: ADAPTIVE_KL_DEFAULTS.horizon,
+    // On, as in the older TRL PPOConfig (adap_kl_ctrl=True, target 6), so the KL is held near a
+    // target the user sets. TRL's horizon of 10000 samples suits runs of thousands of iterations;
+    // here 128 lets the coefficient move up to 2.5% per 16-prompt iteration. A faster controller
+    // (horizon 32, target 3) overshot: the coefficient grew 100-fold within 100 iterations, the
+    // per-token penalties reached hundreds, and the value loss on the shared trunk wrecked the policy.
+    adap_kl_ctrl: true,
+    target: 6,
+    horizon: 128,
     num_prompts: 256,
   };
 }

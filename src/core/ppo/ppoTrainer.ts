@@ -4,16 +4,16 @@
  * frozen reference, values, the per-token KL penalty and GAE advantages (the pure functions of
  * this folder), then num_ppo_epochs x num_mini_batches clipped policy + value updates. Logs TRL's
  * metric names, the gold score, a few samples per iteration, and policy checkpoints (stage 'ppo',
- * a plain language-model checkpoint: the value head is training scaffolding and is not saved).
+ * a language-model checkpoint plus the value head, ppoCheckpoint.ts; a run from one resumes its head).
  * Knows nothing of workers or files.
  */
 import * as tf from '@tensorflow/tfjs';
 import { activeBackend } from '../backend.ts';
 import { instructionPrompts } from '../data/instructions.ts';
 import type { RunOutcome, TrainEvent, TrainingJob } from '../engine/engineApi.ts';
-import { checkpointFiles, modelFromCheckpoint, parseCheckpoint, type ParsedCheckpoint } from '../model/checkpoint.ts';
+import { modelFromCheckpoint, parseCheckpoint, type ParsedCheckpoint } from '../model/checkpoint.ts';
 import { countParameters, type GPT } from '../model/gpt.ts';
-import { HAPPY_ENDING_SPEC } from '../preferences/goldScore.ts';
+import { HAPPY_ENDING_SPEC, type GoldSpec } from '../preferences/goldScore.ts';
 import { Rng } from '../rng.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { learningRateAt } from '../train/lrSchedule.ts';
@@ -27,6 +27,7 @@ import type { Matrix } from './maskedStats.ts';
 import { ppoLoss } from './ppoLosses.ts';
 import { rolloutBatchSize, validatePpoRunConfig, type PpoRunConfig } from './ppoRunConfig.ts';
 import { goldScorer, makeScorer, type PpoRewardSource, type PpoScorer } from './ppoReward.ts';
+import { ppoCheckpointFiles, savedValueHead } from './ppoCheckpoint.ts';
 import { PolicyWithValueHead, responseLogprobs, sequenceBatch } from './policyValue.ts';
 import { applyMissingEosPenalty, computeRewards, containsEos, whitenRewards } from './rewards.ts';
 import { sampleResponses } from './rollout.ts';
@@ -39,8 +40,22 @@ export interface PpoRequest {
   fromLabel?: string;
   /** A reward checkpoint or the gold score. */
   reward: PpoRewardSource;
+  /** The gold score logged beside a reward model's scores (default: the happy-ending preference). */
+  goldSpec?: GoldSpec;
   /** The prompts to optimise on (default: config.num_prompts built-in story requests). */
   prompts?: string[];
+}
+
+/** One shown response: its scores and, per response token, its text and log(pi / pi_ref) at rollout time. */
+export interface PpoSample extends Sample {
+  score: number;
+  gold_score: number;
+  /** Summed per-token KL estimate of the response (objective/kl's per-row term). */
+  kl: number;
+  /** The response's tokens as text, end-of-text shown as '<eos>' [T_b]. */
+  tokens: string[];
+  /** logprob - ref_logprob of each response token (k1 per token, before kl_coef) [T_b]. */
+  logratio: number[];
 }
 
 /** Samples shown per iteration. */
@@ -76,8 +91,10 @@ export class PpoRun implements TrainingJob {
     const errors = validatePpoRunConfig(config);
     if (errors.length) throw new ConfigError(errors);
     let parsed: ParsedCheckpoint;
+    let valueHead: Float32Array | undefined;
     try {
       parsed = parseCheckpoint(from);
+      valueHead = savedValueHead(from, parsed.modelConfig.n_embd);
     } catch (e) {
       throw new ConfigError([{ field: 'from', message: `the starting checkpoint cannot be read: ${(e as Error).message}` }]);
     }
@@ -87,11 +104,11 @@ export class PpoRun implements TrainingJob {
     const promptTexts = this.request.prompts ?? instructionPrompts(config.num_prompts, config.seed).map((p) => p.prompt);
     const promptIds = encodePrompts(promptTexts, tokenizer, parsed.modelConfig.n_positions, T);
     const scorer = this.options.scorer ?? makeScorer(reward, tokenizer);
-    const gold = goldScorer(reward.kind === 'gold' ? reward.spec : HAPPY_ENDING_SPEC);
+    const gold = goldScorer(reward.kind === 'gold' ? reward.spec : (this.request.goldSpec ?? HAPPY_ENDING_SPEC));
 
     const lm = (this.model = modelFromCheckpoint(parsed));
     const ref = modelFromCheckpoint(parsed);
-    const policy = new PolicyWithValueHead(lm);
+    const policy = new PolicyWithValueHead(lm, valueHead);
     const optimizer = tf.train.adam(config.learning_rate, 0.9, 0.999, 1e-8);
     const optimizerStep = makeOptimizerStep(policy.trainableParams(), optimizer, config);
     const klCtl: KLController = config.adap_kl_ctrl ? new AdaptiveKLController(config.kl_coef, config.target, config.horizon) : new FixedKLController(config.kl_coef);
@@ -203,14 +220,24 @@ export class PpoRun implements TrainingJob {
           'val/num_eos_tokens': responses.reduce((n, resp) => n + resp.filter((id) => id === eos).length, 0),
           'completions/mean_length': mean(responses.map((resp) => resp.length)),
           kl_coef: klCtl.value,
+          // The adaptive controller's target, drawn beside objective/kl (not a TRL metric).
+          ...(config.adap_kl_ctrl ? { kl_target: config.target } : {}),
           learning_rate: lr,
           seconds_per_iteration: (performance.now() - t0) / 1000,
         };
         klCtl.update(meanKl, B);
-        const samples = responses.slice(0, SAMPLES_PER_ITERATION).map((_, b): Sample & { score: number; gold_score: number; kl: number } => ({ prompt: prompts[b], completion: completions[b], score: scores[b], gold_score: goldScores[b], kl: klSums[b] }));
+        const samples = responses.slice(0, SAMPLES_PER_ITERATION).map((resp, b): PpoSample => ({
+          prompt: prompts[b],
+          completion: completions[b],
+          score: scores[b],
+          gold_score: goldScores[b],
+          kl: klSums[b],
+          tokens: resp.map((id) => (id === eos ? '<eos>' : tokenizer.decode([id]))),
+          logratio: resp.map((_, t) => logprobs[b][t] - refLogprobs[b][t]),
+        }));
         const events: TrainEvent[] = [{ type: 'metrics', rows: [row] }, { type: 'samples', step, samples }];
         if (step % config.save_steps === 0 || step === config.max_steps) {
-          events.push({ type: 'checkpoint', step, files: await checkpointFiles(lm, tokenizer, info(step)) });
+          events.push({ type: 'checkpoint', step, files: await ppoCheckpointFiles(policy, tokenizer, info(step)) });
           checkpointStep = step;
         }
         onEvents(events);
@@ -219,7 +246,7 @@ export class PpoRun implements TrainingJob {
       if (step < config.max_steps) {
         // Stopped early: keep what was learned since the last checkpoint.
         if (step > 0 && checkpointStep !== step) {
-          onEvents([{ type: 'checkpoint', step, files: await checkpointFiles(lm, tokenizer, info(step)) }]);
+          onEvents([{ type: 'checkpoint', step, files: await ppoCheckpointFiles(policy, tokenizer, info(step)) }]);
           checkpointStep = step;
         }
         return { status: 'stopped', step, checkpointStep };

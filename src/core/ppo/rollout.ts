@@ -1,40 +1,43 @@
 /**
- * Batched sampling of PPO responses: every row of the batch advances one token per forward pass.
- * Rows are right-padded (each keeps its own positions; attention is causal, so the padding after a
- * row's last token cannot change its next-token logits), and each row's logits are read at its own
- * last position. A row stops at end-of-text (kept as its last token, TRL's stop_token) or after
- * response_length tokens; sampling ends when every row has stopped.
+ * Batched sampling of PPO responses. The prompts run through the policy once, then every row
+ * advances one token per step on a KV cache (model/kvCache.ts): each step attends over the kept
+ * keys and values instead of recomputing the whole growing batch. Rows are prompts of different
+ * lengths; each row's next token depends only on its own tokens, at its own positions. A row stops
+ * at end-of-text (kept as its last token, TRL's stop_token) or after response_length tokens;
+ * sampling ends when every row has stopped.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { GPT } from '../model/gpt.ts';
+import { KVCache } from '../model/kvCache.ts';
 import { sampleToken } from '../model/sampling.ts';
 import type { Rng } from '../rng.ts';
 
 export async function sampleResponses(lm: GPT, prompts: readonly number[][], responseLength: number, temperature: number, eosId: number, rng: Rng): Promise<number[][]> {
   const B = prompts.length;
-  const seqs = prompts.map((p) => [...p]);
   const responses: number[][] = prompts.map(() => []);
   const done = new Array<boolean>(B).fill(false);
   const sampling = { temperature, top_k: 0, top_p: 1, max_new_tokens: responseLength };
-  for (let n = 0; n < responseLength && done.includes(false); n++) {
-    const L = Math.max(...seqs.map((s) => s.length));
-    const ids = new Int32Array(B * L).fill(eosId);
-    const last = new Int32Array(B);
-    seqs.forEach((s, b) => {
-      ids.set(s, b * L);
-      last[b] = b * L + s.length - 1;
-    });
-    const rowsLogits = tf.tidy(() => tf.gather(lm.forward(tf.tensor2d(ids, [B, L], 'int32')), tf.tensor1d(last, 'int32'))); // [B, V]
-    const flat = await rowsLogits.data();
-    rowsLogits.dispose();
-    const V = flat.length / B;
-    for (let b = 0; b < B; b++) {
-      if (done[b]) continue;
-      const next = sampleToken(flat.subarray(b * V, (b + 1) * V), sampling, rng);
-      responses[b].push(next);
-      seqs[b].push(next);
-      if (next === eosId) done[b] = true;
+  const start = KVCache.prefill(lm, prompts, eosId);
+  const cache = start.cache;
+  let logits: tf.Tensor2D = start.logits; // [B, V]: each row's next-token logits
+  try {
+    for (let n = 0; n < responseLength; n++) {
+      const flat = await logits.data();
+      logits.dispose();
+      const V = flat.length / B;
+      for (let b = 0; b < B; b++) {
+        if (done[b]) continue;
+        const next = sampleToken(flat.subarray(b * V, (b + 1) * V), sampling, rng);
+        responses[b].push(next);
+        if (next === eosId) done[b] = true;
+      }
+      if (n + 1 === responseLength || !done.includes(false)) break;
+      // Stopped rows are fed end-of-text; their logits are not read again.
+      logits = cache.append(responses.map((r, b) => (done[b] ? eosId : r[n])));
     }
+  } finally {
+    logits.dispose();
+    cache.dispose();
   }
   return responses;
 }

@@ -105,3 +105,10 @@ export function goldPrefers(prompt: string, a: string, b: string, spec: GoldSpec
   if (Math.abs(diff) < spec.tie_margin) return 'tie';
   return diff > 0 ? 'a' : 'b';
 }
+
+/** What a gold spec wants, in words ("happy ending", "happy ending + on topic"), for labels and logs. */
+export function describeGoldSpec(spec: GoldSpec): string {
+  const w = spec.weights;
+  const wants = [w.happy_ending && 'happy ending', w.on_topic && 'on topic', w.length && `length ${spec.target_words} words`].filter(Boolean);
+  return wants.join(' + ') || 'no preference';
+}
