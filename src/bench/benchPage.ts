@@ -8,6 +8,7 @@ import type { EngineApi } from '../core/engine/engineApi.ts';
 import type { BackendName } from '../core/train/pretrainConfig.ts';
 import { ppoBenchApi } from './ppoBenchPage.ts';
 import { rewardBenchApi } from './rewardBenchPage.ts';
+import { dpoBenchApi } from './dpoBenchPage.ts';
 
 const engine = Comlink.wrap<EngineApi>(new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module' }));
 const log = document.getElementById('log')!;
@@ -20,6 +21,7 @@ new PerformanceObserver((list) => {
 const api = {
   ...rewardBenchApi(engine),
   ...ppoBenchApi(engine),
+  ...dpoBenchApi(engine),
   async setBackend(name: BackendName) {
     return engine.setBackend(name);
   },

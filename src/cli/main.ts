@@ -10,6 +10,8 @@ import { PRETRAIN_HELP, pretrainCommand } from './pretrainCommand.ts';
 import { SFT_HELP, sftCommand } from './sftCommand.ts';
 import { REWARD_HELP, rewardCommand } from './rewardCommand.ts';
 import { PPO_HELP, ppoCommand } from './ppoCommand.ts';
+import { dpoCommand, dpoHelp } from './dpoCommand.ts';
+import { PREFERENCE_METHODS } from '../core/dpo/dpoConfig.ts';
 
 const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<void> }> = {
   pretrain: { help: PRETRAIN_HELP, run: (argv) => pretrainCommand(createNodeEngine(), argv) },
@@ -17,6 +19,7 @@ const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<
   label: { help: LABEL_HELP, run: (argv) => labelCommand(createNodeEngine(), argv) },
   reward: { help: REWARD_HELP, run: (argv) => rewardCommand(createNodeEngine(), argv) },
   ppo: { help: PPO_HELP, run: (argv) => ppoCommand(createNodeEngine(), argv) },
+  ...Object.fromEntries(PREFERENCE_METHODS.map((m) => [m, { help: dpoHelp(m), run: (argv: string[]) => dpoCommand(m, createNodeEngine(), argv) }])),
 };
 
 async function main(argv: string[]): Promise<void> {

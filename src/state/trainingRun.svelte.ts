@@ -311,15 +311,17 @@ export class TrainingRunState {
 
   async #finish(outcome: RunOutcome): Promise<void> {
     this.step = Math.max(this.step, outcome.step);
-    this.phase = outcome.status;
-    this.message = outcome.status === 'failed' ? (outcome.message ?? 'The run failed.') : null;
+    const message = outcome.status === 'failed' ? (outcome.message ?? 'The run failed.') : null;
     if (outcome.checkpointStep !== undefined) this.checkpointStep = outcome.checkpointStep;
     await this.#recorder?.finish({
       status: outcome.status,
       step: this.step,
-      message: this.message ?? undefined,
+      message: message ?? undefined,
       ...(this.checkpointStep !== null ? { checkpointStep: this.checkpointStep } : {}),
     });
+    // Shown only once stored: a reload right after "Finished" must find the run finished, not interrupted.
+    this.phase = outcome.status;
+    this.message = message;
     this.#recorder = null;
     if (this.id !== null) this.record = (await db.runs.get(this.id)) ?? this.record;
     await history.refresh();

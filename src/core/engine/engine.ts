@@ -3,6 +3,7 @@
  * comlink; the CLI and tests use it directly. It owns the backend choice, the current run, and
  * the pause/stop flags that the run checks between steps.
  */
+import { liveDpoMethods } from './liveDpoEngine.ts';
 import * as tf from '@tensorflow/tfjs';
 import { ALL_BACKENDS, activeBackend, configureWasm, useBackend, type WasmPaths } from '../backend.ts';
 import { modelFromCheckpoint, parseCheckpoint } from '../model/checkpoint.ts';
@@ -16,6 +17,7 @@ import { SftRun } from '../sft/sftTrainer.ts';
 import { RewardRun, type RewardRequest } from '../reward/rewardTrainer.ts';
 import { RewardScorer } from '../reward/rewardScorer.ts';
 import { PpoRun, type PpoRequest } from '../ppo/ppoTrainer.ts';
+import { DpoRun, type DpoRequest } from '../dpo/dpoTrainer.ts';
 import { generateComparisonSet, validateComparisonSpec, type ComparisonRequest } from '../preferences/comparisons.ts';
 import type { BackendChoice, BackendName, CheckpointFiles, SamplingConfig } from '../train/pretrainConfig.ts';
 import { makeTrainStep } from '../train/trainStep.ts';
@@ -108,6 +110,8 @@ export function createEngine(options: EngineOptions): EngineApi {
   };
 
   const engine: EngineApi = {
+    ...liveDpoMethods(() => running),
+
     async measureBackends() {
       const timings: BackendTimings = {};
       const previous = tf.getBackend();
@@ -158,6 +162,10 @@ export function createEngine(options: EngineOptions): EngineApi {
 
     async ppo(request: PpoRequest, onEvents: (events: TrainEvent[]) => void) {
       return runJob(new PpoRun(request), sampling, onEvents);
+    },
+
+    async dpo(request: DpoRequest, onEvents: (events: TrainEvent[]) => void) {
+      return runJob(new DpoRun(request), request.sampling, onEvents);
     },
 
     async scoreTexts(reward: CheckpointFiles, items: { prompt: string; completion: string }[]) {

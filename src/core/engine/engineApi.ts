@@ -3,6 +3,7 @@
  * shape through comlink (workers/engine.worker.ts); the CLI and tests call the same object
  * directly in Node. Everything crossing it is structured-cloneable.
  */
+import type { LiveDpoApi } from './liveDpoEngine.ts';
 import type { GPT } from '../model/gpt.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import type { RunControls } from '../train/runControls.ts';
@@ -11,6 +12,7 @@ import type { SftConfig } from '../sft/sftConfig.ts';
 import type { RewardEvalReport } from '../reward/rewardEval.ts';
 import type { RewardRequest } from '../reward/rewardTrainer.ts';
 import type { PpoRequest } from '../ppo/ppoTrainer.ts';
+import type { DpoRequest } from '../dpo/dpoTrainer.ts';
 import type { ComparisonRequest, GeneratedComparison } from '../preferences/comparisons.ts';
 import type {
   BackendChoice,
@@ -89,7 +91,7 @@ export interface TrainingJob {
   dispose(): void;
 }
 
-export interface EngineApi {
+export interface EngineApi extends LiveDpoApi {
   /** Initialises a backend. 'auto' uses `known` timings if given, else measures each backend. */
   setBackend(choice: BackendChoice, known?: BackendTimings): Promise<BackendReport>;
   /** Times a few training steps of a small model on each backend that initialises. */
@@ -102,6 +104,8 @@ export interface EngineApi {
   trainReward(request: RewardRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
   /** PPO from a language-model checkpoint against a reward model or the gold score (TRL's PPOTrainer loop). */
   ppo(request: PpoRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
+  /** Offline preference optimisation (DPO, KTO, ORPO, CPO) from a language-model checkpoint on preference pairs. */
+  dpo(request: DpoRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
   /** Rewards of (prompt, completion) items under a reward-model checkpoint, in order. */
   scoreTexts(reward: CheckpointFiles, items: { prompt: string; completion: string }[]): Promise<number[]>;
   /**
