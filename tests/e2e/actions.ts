@@ -80,3 +80,35 @@ export async function waitForPoints(page: Page, chart: string, points: number[])
     { timeout: 10_000 },
   );
 }
+
+const PAIR_ANIMALS = ['cat', 'dog', 'fox', 'owl', 'bear', 'duck'];
+
+/**
+ * 24 TRL preference rows: the happy ending chosen, the sad one rejected. With `markup`, the first
+ * prompt holds an HTML tag, which the page must show as text.
+ */
+export function happyPairsJsonl(markup = true): string {
+  const lines: string[] = [];
+  for (let i = 0; i < 24; i++) {
+    const a = PAIR_ANIMALS[i % PAIR_ANIMALS.length];
+    const prompt = markup && i === 0 ? `Write a story about a <b>${a}</b>.\n` : `Write a story about a ${a} (${i}).\n`;
+    lines.push(JSON.stringify({ prompt, chosen: `The ${a} found the ball and was happy.`, rejected: `The ${a} lost the ball and was sad.` }));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Imports a JSONL preference file as a new dataset on the Preferences tab; waits for its 24 records. */
+export async function importPairs(page: Page, fileName: string, jsonl: string): Promise<void> {
+  await page.getByRole('tab', { name: /Preferences/ }).click();
+  await page.getByRole('combobox', { name: 'Import into' }).selectOption('new');
+  await page.getByLabel(/Preference file/).setInputFiles({ name: fileName, mimeType: 'application/jsonl', buffer: Buffer.from(jsonl) });
+  await page.getByTestId('import-status').getByText(`Imported 24 records from ${fileName}`).waitFor();
+}
+
+/** The names of a chart's traces, as Plotly holds them (live traces first, then earlier runs). */
+export function traceNames(page: Page, chart: string): Promise<string[]> {
+  return page.evaluate((id) => {
+    const el = document.querySelector(`[data-chart="${id}"]`) as (HTMLElement & { data?: { name: string }[] }) | null;
+    return (el?.data ?? []).map((t) => t.name);
+  }, chart);
+}

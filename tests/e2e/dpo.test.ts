@@ -8,28 +8,17 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { description, fill } from './actions.ts';
-import { launchBrowser, startPreview, type Browser } from './harness.ts';
+import { description, fill, happyPairsJsonl, importPairs } from './actions.ts';
+import { closeApp, openApp, type App } from './harness.ts';
 
-let server: Awaited<ReturnType<typeof startPreview>>;
-let browser: Browser;
+let server: App['server'];
+let browser: App['browser'];
 let page: Page;
 const pageErrors: string[] = [];
 const button = (name: string) => page.getByRole('button', { name, exact: true });
 const textbox = (name: string) => page.getByRole('textbox', { name, exact: true });
 
-const ANIMALS = ['cat', 'dog', 'fox', 'owl', 'bear', 'duck'];
 /** 24 TRL pairs: the happy ending chosen, the sad one rejected; the first prompt holds markup that must show as text. */
-function pairsFile(): string {
-  const lines: string[] = [];
-  for (let i = 0; i < 24; i++) {
-    const a = ANIMALS[i % ANIMALS.length];
-    const prompt = i === 0 ? `Write a story about a <b>${a}</b>.\n` : `Write a story about a ${a} (${i}).\n`;
-    lines.push(JSON.stringify({ prompt, chosen: `The ${a} found the ball and was happy.`, rejected: `The ${a} lost the ball and was sad.` }));
-  }
-  return lines.join('\n') + '\n';
-}
-
 /** Points in each trace of a chart, as Plotly holds them. */
 function points(chart: string): Promise<number[]> {
   return page.evaluate((id) => {
@@ -57,19 +46,10 @@ async function openDpo(): Promise<void> {
 }
 
 before(async () => {
-  server = await startPreview();
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(server.url);
-  // wasm straight away: 'auto' would first time every backend (webgpu on SwiftShader is slow).
-  await page.getByRole('combobox', { name: 'Backend' }).selectOption('wasm');
+  ({ server, browser, page } = await openApp(pageErrors));
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+after(() => closeApp({ browser, server }));
 
 test('the tab is reachable by keyboard, after Policy optimization', async () => {
   const policy = page.getByRole('tab', { name: /Policy optimization/ });
@@ -88,10 +68,7 @@ test('the tab is reachable by keyboard, after Policy optimization', async () => 
 });
 
 test('settings: a bad beta is named next to Beta; ORPO hides the reference', { timeout: 30_000 }, async () => {
-  await page.getByRole('tab', { name: /Preferences/ }).click();
-  await page.getByRole('combobox', { name: 'Import into' }).selectOption('new');
-  await page.getByLabel(/Preference file/).setInputFiles({ name: 'happy.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(pairsFile()) });
-  await page.getByTestId('import-status').getByText(/Imported 24 records from happy\.jsonl/).waitFor();
+  await importPairs(page, 'happy.jsonl', happyPairsJsonl(true));
 
   await openDpo();
   assert.match((await page.getByRole('combobox', { name: 'Preference dataset' }).locator('option:checked').textContent()) ?? '', /happy\.jsonl/);

@@ -8,28 +8,20 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { fill, waitForPoints } from './actions.ts';
-import { launchBrowser, startPreview, type Browser } from './harness.ts';
+import { closeApp, openApp, type App } from './harness.ts';
 
-let server: Awaited<ReturnType<typeof startPreview>>;
-let browser: Browser;
+let server: App['server'];
+let browser: App['browser'];
 let page: Page;
 const pageErrors: string[] = [];
 const button = (name: string | RegExp) => page.getByRole('button', { name, exact: typeof name === 'string' });
 const status = () => page.getByTestId('live-status');
 
 before(async () => {
-  server = await startPreview();
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(server.url);
-  await page.getByRole('combobox', { name: 'Backend' }).selectOption('wasm');
+  ({ server, browser, page } = await openApp(pageErrors));
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+after(() => closeApp({ browser, server }));
 
 test('the live loop: a label trains the policy and new samples appear beside the old ones', { timeout: 180_000 }, async () => {
   await page.getByRole('tab', { name: /Direct preference/ }).click();

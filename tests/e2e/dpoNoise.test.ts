@@ -8,53 +8,23 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { description, fill } from './actions.ts';
-import { launchBrowser, startPreview, type Browser } from './harness.ts';
+import { description, fill, happyPairsJsonl, importPairs, traceNames } from './actions.ts';
+import { closeApp, openApp, type App } from './harness.ts';
 
-let server: Awaited<ReturnType<typeof startPreview>>;
-let browser: Browser;
+let server: App['server'];
+let browser: App['browser'];
 let page: Page;
 const pageErrors: string[] = [];
 
-const ANIMALS = ['cat', 'dog', 'fox', 'owl', 'bear', 'duck'];
 /** 24 TRL pairs: the happy ending chosen, the sad one rejected. */
-function pairsFile(): string {
-  const lines: string[] = [];
-  for (let i = 0; i < 24; i++) {
-    const a = ANIMALS[i % ANIMALS.length];
-    lines.push(JSON.stringify({ prompt: `Write a story about a ${a} (${i}).\n`, chosen: `The ${a} found the ball and was happy.`, rejected: `The ${a} lost the ball and was sad.` }));
-  }
-  return lines.join('\n') + '\n';
-}
-
-/** The names of a chart's traces, as Plotly holds them (live traces first, then the overlays). */
-function traceNames(chart: string): Promise<string[]> {
-  return page.evaluate((id) => {
-    const el = document.querySelector(`[data-chart="${id}"]`) as (HTMLElement & { data?: { name: string }[] }) | null;
-    return (el?.data ?? []).map((t) => t.name);
-  }, chart);
-}
-
 before(async () => {
-  server = await startPreview();
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(server.url);
-  // wasm straight away: 'auto' would first time every backend (webgpu on SwiftShader is slow).
-  await page.getByRole('combobox', { name: 'Backend' }).selectOption('wasm');
+  ({ server, browser, page } = await openApp(pageErrors));
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+after(() => closeApp({ browser, server }));
 
 test('flip 25% of the labels, compare sigmoid and robust on the same charts', { timeout: 120_000 }, async () => {
-  await page.getByRole('tab', { name: /Preferences/ }).click();
-  await page.getByRole('combobox', { name: 'Import into' }).selectOption('new');
-  await page.getByLabel(/Preference file/).setInputFiles({ name: 'noisy.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(pairsFile()) });
-  await page.getByTestId('import-status').getByText(/Imported 24 records from noisy\.jsonl/).waitFor();
+  await importPairs(page, 'noisy.jsonl', happyPairsJsonl(false));
   await page.getByRole('tab', { name: /Direct preference/ }).click();
   await page.getByTestId('dpo-pair-count').filter({ hasText: '24 labeled pairs' }).waitFor();
 
@@ -89,7 +59,7 @@ test('flip 25% of the labels, compare sigmoid and robust on the same charts', { 
 
   // The accuracy chart: the run on screen (robust), then the first run drawn beside it, by its variant.
   await page.waitForFunction(() => ((document.querySelector('[data-chart="dpo-accuracies"]') as HTMLElement & { data?: unknown[] })?.data?.length ?? 0) === 4, null, { timeout: 10_000 });
-  assert.deepEqual(await traceNames('dpo-accuracies'), ['training', 'held-out', 'training · sigmoid · 25% flipped', 'held-out · sigmoid · 25% flipped']);
+  assert.deepEqual(await traceNames(page, 'dpo-accuracies'), ['training', 'held-out', 'training · sigmoid · 25% flipped', 'held-out · sigmoid · 25% flipped']);
   assert.match((await card.textContent()) ?? '', /The run on screen: robust · 25% flipped/);
 
   const rows = page.getByTestId('dpo-history-row');

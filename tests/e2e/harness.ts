@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
@@ -62,4 +62,31 @@ export async function launchBrowser(): Promise<Browser> {
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** What a test file drives: the preview server, Chromium, and one page of the app. */
+export interface App {
+  server: Awaited<ReturnType<typeof startPreview>>;
+  browser: Browser;
+  page: Page;
+}
+
+/**
+ * Serves the build, opens the app in a fresh profile and collects the page's errors into
+ * `pageErrors`; on the wasm backend straight away ('auto' would first time every backend, and
+ * webgpu on SwiftShader is slow).
+ */
+export async function openApp(pageErrors: string[]): Promise<App> {
+  const server = await startPreview();
+  const browser = await launchBrowser();
+  const page = await browser.context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(server.url);
+  await page.getByRole('combobox', { name: 'Backend' }).selectOption('wasm');
+  return { server, browser, page };
+}
+
+export async function closeApp(app: Partial<App>): Promise<void> {
+  await app.browser?.close();
+  await app.server?.close();
 }

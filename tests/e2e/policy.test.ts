@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { description, fill, waitForPoints } from './actions.ts';
-import { launchBrowser, startPreview, type Browser } from './harness.ts';
+import { closeApp, openApp, type App } from './harness.ts';
 
-let server: Awaited<ReturnType<typeof startPreview>>;
-let browser: Browser;
+let server: App['server'];
+let browser: App['browser'];
 let page: Page;
 const pageErrors: string[] = [];
 const button = (name: string) => page.getByRole('button', { name, exact: true });
@@ -74,19 +74,10 @@ test('the advanced settings are on the form, and a bad value says what is wrong 
 });
 
 before(async () => {
-  server = await startPreview();
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(server.url);
-  // wasm straight away: 'auto' would first time every backend (webgpu on SwiftShader is slow).
-  await page.getByRole('combobox', { name: 'Backend' }).selectOption('wasm');
+  ({ server, browser, page } = await openApp(pageErrors));
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+after(() => closeApp({ browser, server }));
 
 test('PPO from the base against the gold score on wasm', { timeout: 120_000 }, async () => {
   await openPolicy();

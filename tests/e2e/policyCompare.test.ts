@@ -7,22 +7,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { fill, waitForPoints } from './actions.ts';
-import { launchBrowser, startPreview, type Browser } from './harness.ts';
+import { fill, traceNames, waitForPoints } from './actions.ts';
+import { closeApp, openApp, type App } from './harness.ts';
 
-let server: Awaited<ReturnType<typeof startPreview>>;
-let browser: Browser;
+let server: App['server'];
+let browser: App['browser'];
 let page: Page;
 const pageErrors: string[] = [];
 const button = (name: string) => page.getByRole('button', { name, exact: true });
-
-/** The names of a chart's traces, as Plotly holds them (live traces first, then the overlays). */
-function traceNames(chart: string): Promise<string[]> {
-  return page.evaluate((id) => {
-    const el = document.querySelector(`[data-chart="${id}"]`) as (HTMLElement & { data?: { name: string }[] }) | null;
-    return (el?.data ?? []).map((t) => t.name);
-  }, chart);
-}
 
 async function waitForFinished(runId: number): Promise<void> {
   await page.getByTestId('ppo-rerun-current').filter({ hasText: `#${runId}` }).waitFor({ timeout: 30_000 });
@@ -32,19 +24,10 @@ async function waitForFinished(runId: number): Promise<void> {
 }
 
 before(async () => {
-  server = await startPreview();
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(server.url);
-  // wasm straight away: 'auto' would first time every backend (webgpu on SwiftShader is slow).
-  await page.getByRole('combobox', { name: 'Backend' }).selectOption('wasm');
+  ({ server, browser, page } = await openApp(pageErrors));
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+after(() => closeApp({ browser, server }));
 
 test('rerun with KL coefficient 0 in one click; the first run overlays the charts', { timeout: 240_000 }, async () => {
   await page.getByRole('tab', { name: /Policy optimization/ }).click();
@@ -78,7 +61,7 @@ test('rerun with KL coefficient 0 in one click; the first run overlays the chart
 
   // The new run's curve first, then the first run's beside it, named by its kl_coef.
   await waitForPoints(page, 'ppo-kl', [2, 2]);
-  const names = await traceNames('ppo-kl');
+  const names = await traceNames(page, 'ppo-kl');
   assert.equal(names[0], 'KL');
   assert.match(names[1], /^KL · #1 kl_coef=0\.05, target=3$/);
   await waitForPoints(page, 'ppo-reward', [2, 2, 2, 2]);
@@ -91,7 +74,7 @@ test('rerun with KL coefficient 0 in one click; the first run overlays the chart
   assert.equal(await page.getByRole('checkbox', { name: /Show run #2 on the charts/ }).isDisabled(), true, 'the run on screen is always drawn');
   await first.uncheck();
   await waitForPoints(page, 'ppo-kl', [2]);
-  assert.deepEqual(await traceNames('ppo-kl'), ['KL']);
+  assert.deepEqual(await traceNames(page, 'ppo-kl'), ['KL']);
   await first.check();
   await waitForPoints(page, 'ppo-kl', [2, 2]);
   assert.deepEqual(pageErrors, []);

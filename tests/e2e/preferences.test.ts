@@ -9,10 +9,10 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { fill } from './actions.ts';
-import { launchBrowser, startPreview, type Browser } from './harness.ts';
+import { closeApp, openApp, type App } from './harness.ts';
 
-let server: Awaited<ReturnType<typeof startPreview>>;
-let browser: Browser;
+let server: App['server'];
+let browser: App['browser'];
 let page: Page;
 const pageErrors: string[] = [];
 
@@ -31,20 +31,11 @@ async function openPreferences(): Promise<void> {
 }
 
 before(async () => {
-  server = await startPreview();
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(server.url);
-  // wasm straight away: 'auto' would first time every backend (webgpu on SwiftShader is slow).
-  await page.getByRole('combobox', { name: 'Backend' }).selectOption('wasm');
+  ({ server, browser, page } = await openApp(pageErrors));
   await openPreferences();
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+after(() => closeApp({ browser, server }));
 
 test('generate comparisons from the base checkpoint', { timeout: 90_000 }, async () => {
   assert.equal(await page.getByRole('combobox', { name: 'Sample from' }).inputValue(), 'base');
