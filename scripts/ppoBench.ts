@@ -9,59 +9,28 @@
  * `--config` with {"kl_coef": 0, "adap_kl_ctrl": false} is the runaway lesson.
  * --node trains in Node instead (quicker to iterate on; not the target's runtime).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { readCheckpointDir, writeCheckpointDir } from '../src/cli/checkpointDir.ts';
+import { readFileSync } from 'node:fs';
 import { parseFlags } from '../src/cli/args.ts';
 import { createNodeEngine } from '../src/cli/nodeEngine.ts';
 import { mergeConfig } from '../src/cli/trainingCommand.ts';
 import { ppoBenchPoint, shownSamples, type PpoBenchResult } from '../src/bench/ppoBenchPage.ts';
-import { buildInstructionSet } from '../src/core/data/instructions.ts';
-import type { EngineApi, TrainEvent } from '../src/core/engine/engineApi.ts';
-import { parseCheckpoint } from '../src/core/model/checkpoint.ts';
+import type { TrainEvent } from '../src/core/engine/engineApi.ts';
 import { defaultPpoRunConfig, validatePpoRunConfig, type PpoRunConfig } from '../src/core/ppo/ppoRunConfig.ts';
 import type { PpoSample } from '../src/core/ppo/ppoTrainer.ts';
-import { defaultSftConfig } from '../src/core/sft/sftConfig.ts';
-import { DEFAULT_SAMPLING } from '../src/core/train/defaults.ts';
 import type { CheckpointFiles } from '../src/core/train/pretrainConfig.ts';
 import { checkpointFilesAt, runInBenchPage } from './benchPage.ts';
+import { benchSftCheckpoint } from './benchSft.ts';
 
 const flags = parseFlags(process.argv.slice(2), { budget: 'number', config: 'string', node: 'boolean', dir: 'string' });
 const budget = Number(flags.budget ?? 180);
 const dir = String(flags.dir ?? 'runs/bench-ppo');
 const DIST = 'dist-ppo-bench';
-/** The SFT tab's defaults: the built-in mood + topic set (sftDatasets.svelte.ts) and SFTConfig. */
-const SFT_DATA = { kind: 'mood_topic', count: 500, seed: 1 } as const;
 
 const config: PpoRunConfig = mergeConfig(defaultPpoRunConfig(), flags.config ? JSON.parse(readFileSync(String(flags.config), 'utf8')) : {});
 const errors = validatePpoRunConfig(config);
 if (errors.length) throw new Error(errors.map((e) => `${e.field}: ${e.message}`).join('; '));
 
 const engine = createNodeEngine();
-
-async function sftCheckpoint(e: EngineApi): Promise<CheckpointFiles> {
-  const sftDir = join(dir, 'sft');
-  const prepPath = join(dir, 'prep.json');
-  if (existsSync(prepPath) && existsSync(join(sftDir, 'config.json'))) {
-    console.error(`reusing the SFT checkpoint in ${sftDir}`);
-    return readCheckpointDir(sftDir);
-  }
-  mkdirSync(dir, { recursive: true });
-  await e.setBackend('wasm');
-  const base = readCheckpointDir('public/base');
-  const rows = buildInstructionSet({ ...SFT_DATA, tokenizer: parseCheckpoint(base).tokenizer }).map(({ prompt, completion }) => ({ prompt, completion }));
-  let files: CheckpointFiles | undefined;
-  const t0 = performance.now();
-  const outcome = await e.sft({ config: defaultSftConfig(), rows, from: base, fromLabel: 'the base checkpoint', sampling: DEFAULT_SAMPLING, prompts: [] }, (events: TrainEvent[]) => {
-    for (const ev of events) if (ev.type === 'checkpoint') files = ev.files;
-  });
-  if (outcome.status !== 'finished' || !files) throw new Error(`SFT did not finish: ${outcome.status} ${outcome.message ?? ''}`);
-  writeCheckpointDir(sftDir, files);
-  const prep = { sft_data: SFT_DATA, sft_rows: rows.length, sft_steps: outcome.step, sft_seconds: Math.round((performance.now() - t0) / 100) / 10 };
-  writeFileSync(prepPath, JSON.stringify(prep, null, 2));
-  console.log(JSON.stringify({ measure: 'ppo benchmark SFT', ...prep }));
-  return files;
-}
 
 const meanOf = (xs: number[]) => (xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000 : null);
 
@@ -124,5 +93,5 @@ async function inChromium(sft: CheckpointFiles): Promise<void> {
   summary(runtime, result);
 }
 
-const sft = await sftCheckpoint(engine);
+const sft = await benchSftCheckpoint(engine, dir);
 await (flags.node ? inNode(sft) : inChromium(sft));

@@ -7,8 +7,10 @@ import type { BenchSpec } from '../core/engine/benchmark.ts';
 import type { EngineApi } from '../core/engine/engineApi.ts';
 import type { BackendName } from '../core/train/pretrainConfig.ts';
 import { ppoBenchApi } from './ppoBenchPage.ts';
+import { grpoBenchApi } from './grpoBenchPage.ts';
 import { rewardBenchApi } from './rewardBenchPage.ts';
 import { dpoBenchApi } from './dpoBenchPage.ts';
+import { sandboxBenchApi } from './sandboxBenchPage.ts';
 
 const engine = Comlink.wrap<EngineApi>(new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module' }));
 const log = document.getElementById('log')!;
@@ -21,7 +23,9 @@ new PerformanceObserver((list) => {
 const api = {
   ...rewardBenchApi(engine),
   ...ppoBenchApi(engine),
+  ...grpoBenchApi(engine),
   ...dpoBenchApi(engine),
+  ...sandboxBenchApi(),
   async setBackend(name: BackendName) {
     return engine.setBackend(name);
   },

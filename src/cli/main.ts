@@ -11,6 +11,7 @@ import { SFT_HELP, sftCommand } from './sftCommand.ts';
 import { REWARD_HELP, rewardCommand } from './rewardCommand.ts';
 import { PPO_HELP, ppoCommand } from './ppoCommand.ts';
 import { dpoCommand, dpoHelp } from './dpoCommand.ts';
+import { grpoCommand, grpoHelp } from './grpoCommand.ts';
 import { PREFERENCE_METHODS } from '../core/dpo/dpoConfig.ts';
 
 const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<void> }> = {
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<
   reward: { help: REWARD_HELP, run: (argv) => rewardCommand(createNodeEngine(), argv) },
   ppo: { help: PPO_HELP, run: (argv) => ppoCommand(createNodeEngine(), argv) },
   ...Object.fromEntries(PREFERENCE_METHODS.map((m) => [m, { help: dpoHelp(m), run: (argv: string[]) => dpoCommand(m, createNodeEngine(), argv) }])),
+  ...Object.fromEntries((['grpo', 'rloo'] as const).map((m) => [m, { help: grpoHelp(m), run: (argv: string[]) => grpoCommand(m, createNodeEngine(), argv) }])),
 };
 
 async function main(argv: string[]): Promise<void> {

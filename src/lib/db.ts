@@ -10,7 +10,7 @@ import type { RewardEvalReport } from '../core/reward/rewardEval.ts';
 export type RunStatus = 'running' | 'paused' | 'finished' | 'stopped' | 'failed' | 'interrupted' | 'imported';
 
 /** The stages whose runs train a model (and so have metrics and checkpoints). */
-export type RunStage = 'pretrain' | 'sft' | 'reward' | 'ppo' | 'dpo';
+export type RunStage = 'pretrain' | 'sft' | 'reward' | 'ppo' | 'dpo' | 'grpo';
 
 export interface RunRecord {
   id?: number;

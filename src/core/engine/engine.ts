@@ -17,6 +17,7 @@ import { SftRun } from '../sft/sftTrainer.ts';
 import { RewardRun, type RewardRequest } from '../reward/rewardTrainer.ts';
 import { RewardScorer } from '../reward/rewardScorer.ts';
 import { PpoRun, type PpoRequest } from '../ppo/ppoTrainer.ts';
+import { GrpoRun, type GrpoRequest } from '../grpo/grpoTrainer.ts';
 import { DpoRun, type DpoRequest } from '../dpo/dpoTrainer.ts';
 import { generateComparisonSet, validateComparisonSpec, type ComparisonRequest } from '../preferences/comparisons.ts';
 import type { BackendChoice, BackendName, CheckpointFiles, SamplingConfig } from '../train/pretrainConfig.ts';
@@ -162,6 +163,10 @@ export function createEngine(options: EngineOptions): EngineApi {
 
     async ppo(request: PpoRequest, onEvents: (events: TrainEvent[]) => void) {
       return runJob(new PpoRun(request), sampling, onEvents);
+    },
+
+    async grpo(request: GrpoRequest, onEvents: (events: TrainEvent[]) => void) {
+      return runJob(new GrpoRun(request), sampling, onEvents);
     },
 
     async dpo(request: DpoRequest, onEvents: (events: TrainEvent[]) => void) {

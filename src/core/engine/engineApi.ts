@@ -12,6 +12,7 @@ import type { SftConfig } from '../sft/sftConfig.ts';
 import type { RewardEvalReport } from '../reward/rewardEval.ts';
 import type { RewardRequest } from '../reward/rewardTrainer.ts';
 import type { PpoRequest } from '../ppo/ppoTrainer.ts';
+import type { GrpoRequest } from '../grpo/grpoTrainer.ts';
 import type { DpoRequest } from '../dpo/dpoTrainer.ts';
 import type { ComparisonRequest, GeneratedComparison } from '../preferences/comparisons.ts';
 import type {
@@ -104,6 +105,8 @@ export interface EngineApi extends LiveDpoApi {
   trainReward(request: RewardRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
   /** PPO from a language-model checkpoint against a reward model or the gold score (TRL's PPOTrainer loop). */
   ppo(request: PpoRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
+  /** GRPO or RLOO from a language-model checkpoint with weighted reward functions (TRL's GRPOTrainer / RLOOTrainer loop). */
+  grpo(request: GrpoRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
   /** Offline preference optimisation (DPO, KTO, ORPO, CPO) from a language-model checkpoint on preference pairs. */
   dpo(request: DpoRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
   /** Rewards of (prompt, completion) items under a reward-model checkpoint, in order. */

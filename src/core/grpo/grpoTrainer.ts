@@ -1,0 +1,302 @@
+/**
+ * A GRPO or RLOO run, as TRL's GRPOTrainer / RLOOTrainer loop (commit 13b4eb95, TRL v0.24-v0.25),
+ * one generation batch per step: pick per_device_train_batch_size / num_generations prompts, sample
+ * num_generations completions of each (PPO's KV-cached sampler), score them with every reward
+ * function, combine with reward_weights, turn rewards into group-relative advantages
+ * (groupAdvantages.ts), then num_iterations optimizer steps of the clipped loss (grpoLoss.ts) on
+ * the whole batch. No value model: the group is the baseline. The gold score is always logged
+ * (gold/score_mean), whatever the policy optimises, so reward hacking shows. Checkpoints are
+ * language-model checkpoints, stage 'grpo'. Knows nothing of workers or files.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { activeBackend } from '../backend.ts';
+import { instructionPrompts } from '../data/instructions.ts';
+import type { RunOutcome, TrainEvent, TrainingJob } from '../engine/engineApi.ts';
+import { checkpointFiles, modelFromCheckpoint, parseCheckpoint, type ParsedCheckpoint } from '../model/checkpoint.ts';
+import { countParameters, type GPT } from '../model/gpt.ts';
+import { sequenceBatch } from '../ppo/policyValue.ts';
+import { goldScorer } from '../ppo/ppoReward.ts';
+import { encodePrompts } from '../ppo/ppoTrainer.ts';
+import { sampleResponses } from '../ppo/rollout.ts';
+import { HAPPY_ENDING_SPEC, type GoldSpec } from '../preferences/goldScore.ts';
+import type { RewardFunction } from '../rewards/rewardFunction.ts';
+import { Rng } from '../rng.ts';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { learningRateAt } from '../train/lrSchedule.ts';
+import type { CheckpointFiles, MetricRow, Sample } from '../train/pretrainConfig.ts';
+import { yieldToEventLoop, type RunControls } from '../train/runControls.ts';
+import { makeOptimizerStep } from '../train/trainStep.ts';
+import { ConfigError } from '../train/validate.ts';
+import { completionLogprobsAndEntropy } from './completionLogprobs.ts';
+import { combineRewards, grpoAdvantages, mean, nanMean, nanStd, rlooAdvantages, rlooKlPenalisedRewards } from './groupAdvantages.ts';
+import { epsilonHigh, validateGrpoConfig, type GroupMethod, type GrpoConfig } from './grpoConfig.ts';
+import { grpoLoss, maskedTokenMean, rlooLoss } from './grpoLoss.ts';
+import { makeRewardFunctions, type GrpoRewardSource } from './rewardSources.ts';
+
+export interface GrpoRequest {
+  method: GroupMethod;
+  config: GrpoConfig;
+  /** The starting policy (an SFT or base language-model checkpoint); the reference (beta > 0) is a frozen copy. */
+  from: CheckpointFiles;
+  /** What `from` is, in words; saved with the checkpoints. */
+  fromLabel?: string;
+  /** The reward functions (TRL's reward_funcs), weighted by config.reward_weights. */
+  rewards: GrpoRewardSource[];
+  /** The gold score logged beside the rewards (default: the happy-ending preference). */
+  goldSpec?: GoldSpec;
+  /** The prompts to optimise on (default: config.num_prompts built-in story requests). */
+  prompts?: string[];
+}
+
+/** One shown completion: its combined reward, each function's score, advantage and gold score. */
+export interface GrpoSample extends Sample {
+  reward: number;
+  /** Each reward function's score by name (NaN: that function could not judge it). */
+  rewards: Record<string, number>;
+  advantage: number;
+  gold_score: number;
+}
+
+/** Completions shown per step: the first prompt's group, so they can be compared with each other. */
+const SAMPLES_PER_STEP = 4;
+/** Per optimizer step, kept past the step for log time. */
+const STEP_STATS = ['loss', 'kl', 'clip_ratio/low_mean', 'clip_ratio/high_mean', 'clip_ratio/region_mean', 'entropy'] as const;
+
+const toMatrix = (flat: ArrayLike<number>, N: number, T: number): number[][] => Array.from({ length: N }, (_, b) => Array.from({ length: T }, (_, t) => flat[b * T + t]));
+
+export class GrpoRun implements TrainingJob {
+  model: GPT | null = null;
+  tokenizer: Tokenizer | null = null;
+
+  /** `rewardFunctions` replaces the request's reward sources (tests; functions written in Node). */
+  constructor(private readonly request: GrpoRequest, private readonly options: { rewardFunctions?: RewardFunction[] } = {}) {}
+
+  async run(onEvents: (events: TrainEvent[]) => void, controls: RunControls): Promise<RunOutcome> {
+    const { config, from, method } = this.request;
+    if (method !== 'grpo' && method !== 'rloo') throw new ConfigError([{ field: 'method', message: `must be grpo or rloo (got ${String(method)})` }]);
+    const nFunctions = this.options.rewardFunctions?.length ?? this.request.rewards.length;
+    const errors = validateGrpoConfig(config, nFunctions);
+    if (!nFunctions) errors.push({ field: 'reward_funcs', message: 'needs at least one reward function' });
+    if (errors.length) throw new ConfigError(errors);
+    let parsed: ParsedCheckpoint;
+    try {
+      parsed = parseCheckpoint(from);
+    } catch (e) {
+      throw new ConfigError([{ field: 'from', message: `the starting checkpoint cannot be read: ${(e as Error).message}` }]);
+    }
+    const tokenizer = (this.tokenizer = parsed.tokenizer);
+    const eos = tokenizer.eosId;
+    const T = config.max_completion_length;
+    const G = config.num_generations;
+    const N = config.per_device_train_batch_size;
+    const promptsPerStep = N / G;
+    const promptTexts = this.request.prompts ?? instructionPrompts(config.num_prompts, config.seed).map((p) => p.prompt);
+    let promptIds: number[][];
+    try {
+      promptIds = encodePrompts(promptTexts, tokenizer, parsed.modelConfig.n_positions, T);
+    } catch (e) {
+      // PPO's check names response_length; here the same length is max_completion_length.
+      if (e instanceof ConfigError) throw new ConfigError(e.errors.map((x) => (x.field === 'response_length' ? { field: 'max_completion_length', message: x.message.replace('response_length', 'max_completion_length') } : x)));
+      throw e;
+    }
+    const functions = this.options.rewardFunctions ?? makeRewardFunctions(this.request.rewards, tokenizer);
+    const weights = config.reward_weights ?? functions.map(() => 1);
+    const gold = goldScorer(this.request.goldSpec ?? HAPPY_ENDING_SPEC);
+    const clip = { epsilon: config.epsilon, epsilon_high: epsilonHigh(config) };
+
+    const lm = (this.model = modelFromCheckpoint(parsed));
+    // The reference is needed only for the KL term.
+    const ref = config.beta !== 0 ? modelFromCheckpoint(parsed) : null;
+    const optimizer = tf.train.adam(config.learning_rate, 0.9, 0.999, 1e-8);
+    const optimizerStep = makeOptimizerStep(lm.params, optimizer, config);
+    const promptRng = new Rng(config.seed + 1);
+    const sampleRng = new Rng(config.seed + 2);
+    let order: number[] = [];
+    const nextPrompts = (): number[] => {
+      const out: number[] = [];
+      while (out.length < promptsPerStep) {
+        if (!order.length) order = shuffled(promptIds.length, promptRng);
+        out.push(order.pop()!);
+      }
+      return out;
+    };
+    const info = (step: number) => ({ stage: 'grpo', step, run_config: { ...config, method, reward_funcs: functions.map((f) => f.name), started_from: this.request.fromLabel ?? 'a checkpoint' } });
+
+    onEvents([{ type: 'started', backend: activeBackend(), nParams: countParameters(lm.config), vocabSize: tokenizer.vocabSize, numTrainExamples: promptIds.length }]);
+
+    let pending: tf.Tensor[] = [];
+    let checkpointStep: number | undefined;
+    let step = 0;
+    const keptNote = () => `The last good checkpoint${checkpointStep !== undefined ? ` (step ${checkpointStep})` : ''} is kept.`;
+    const failed = (what: string, value: number): RunOutcome => ({
+      status: 'failed',
+      step: step + 1,
+      checkpointStep,
+      message: `the ${what} became ${value} at step ${step + 1}; training stopped. ${what === 'loss' ? 'Try a lower learning_rate. ' : ''}${keptNote()}`,
+    });
+    try {
+      while (step < config.max_steps) {
+        await controls.waitWhilePaused();
+        if (controls.shouldStop()) break;
+        const t0 = performance.now();
+        const lr = learningRateAt(step, config.learning_rate, config.lr_scheduler_type, 0, config.max_steps);
+
+        // 1. Generation: each chosen prompt num_generations times, side by side (TRL's repeat_interleave order).
+        const idx = nextPrompts().flatMap((i) => Array<number>(G).fill(i));
+        const queries = idx.map((i) => promptIds[i]);
+        const completionIds = await sampleResponses(lm, queries, T, config.temperature, eos, sampleRng);
+        const layout = sequenceBatch(queries, completionIds, T, eos);
+        const terminated = completionIds.map((c) => c[c.length - 1] === eos);
+        // Completion tokens up to and including end-of-text; truncated ones dropped when asked.
+        const mask = completionIds.map((c, b) => Array.from({ length: T }, (_, t) => (t < c.length && (terminated[b] || !config.mask_truncated_completions) ? 1 : 0)));
+        const needOld = method === 'rloo' || config.num_iterations > 1;
+        let oldLogprobs: number[][] | null = null;
+        let refLogprobs: number[][] | null = null;
+        if (needOld || ref) {
+          const outs = tf.tidy(() => [...(needOld ? [completionLogprobsAndEntropy(lm, layout, config.temperature).logprobs] : []), ...(ref ? [completionLogprobsAndEntropy(ref, layout, config.temperature).logprobs] : [])]);
+          const flats = await Promise.all(outs.map((t) => t.data()));
+          tf.dispose(outs);
+          if (needOld) oldLogprobs = toMatrix(flats[0], N, T);
+          if (ref) refLogprobs = toMatrix(flats[needOld ? 1 : 0], N, T);
+        }
+
+        // 2. Rewards: every function's scores (texts without end-of-text), combined with the weights.
+        const prompts = idx.map((i) => promptTexts[i]);
+        const completions = completionIds.map((c) => tokenizer.decode(c.filter((id) => id !== eos)));
+        const perFunction: number[][] = [];
+        for (const f of functions) {
+          let scores: number[];
+          try {
+            scores = await f.score(prompts, completions);
+          } catch (e) {
+            return { status: 'failed', step: step + 1, checkpointStep, message: `the reward function "${f.name}" threw at step ${step + 1}: ${(e as Error)?.message ?? String(e)}. ${keptNote()}` };
+          }
+          if (!Array.isArray(scores) || scores.length !== N || scores.some((s) => typeof s !== 'number')) {
+            return { status: 'failed', step: step + 1, checkpointStep, message: `the reward function "${f.name}" returned ${Array.isArray(scores) ? `${scores.length} values, not ${N} numbers` : 'something other than a list of numbers'} at step ${step + 1}. ${keptNote()}` };
+          }
+          const infinite = scores.find((s) => s === Infinity || s === -Infinity);
+          if (infinite !== undefined) return { ...failed('reward', infinite), message: `the reward function "${f.name}" returned ${infinite} at step ${step + 1}; training stopped. ${keptNote()}` };
+          perFunction.push(scores);
+        }
+        const combined = combineRewards(perFunction, weights);
+        const badReward = combined.find((r) => !Number.isFinite(r));
+        if (badReward !== undefined) return failed('reward', badReward);
+        const goldScores = await gold.score(prompts, completions);
+
+        // 3. Advantages: the group is the baseline.
+        let rlooKl: number[] | null = null;
+        let adv;
+        if (method === 'grpo') adv = grpoAdvantages(combined, G, config.scale_rewards);
+        else {
+          let rewards = combined;
+          if (config.beta !== 0) ({ rewards, kl: rlooKl } = rlooKlPenalisedRewards(combined, oldLogprobs!, refLogprobs!, mask, config.beta));
+          adv = rlooAdvantages(rewards, G, config.normalize_advantages);
+        }
+        const numItems = Math.max(1, mask.flat().reduce((a: number, b) => a + b, 0));
+
+        // 4. num_iterations optimizer steps on the whole batch.
+        for (let it = 0; it < config.num_iterations; it++) {
+          const kept: { stats?: tf.Tensor } = {};
+          const loss = optimizerStep(() => {
+            const now = completionLogprobsAndEntropy(lm, layout, config.temperature);
+            const maskT = tf.tensor2d(mask, [N, T]);
+            const advantages = tf.tensor1d(adv.advantages);
+            const out =
+              method === 'grpo'
+                ? grpoLoss(
+                    { logprobs: now.logprobs, old_logprobs: oldLogprobs ? tf.tensor2d(oldLogprobs, [N, T]) : null, ref_logprobs: refLogprobs ? tf.tensor2d(refLogprobs, [N, T]) : null, advantages, mask: maskT },
+                    { ...clip, beta: config.beta, loss_type: config.loss_type, max_completion_length: T, num_items_in_batch: numItems },
+                  )
+                : rlooLoss({ logprobs: now.logprobs, old_logps: tf.tensor1d(oldLogprobs!.map((row, b) => row.reduce((s, lp, t) => s + lp * mask[b][t], 0))), advantages, mask: maskT }, clip);
+            kept.stats = tf.keep(tf.stack([out.kl, out.clip_low, out.clip_high, out.clip_region, maskedTokenMean(now.entropy, maskT)]));
+            return out.loss;
+          }, lr);
+          pending.push(loss, kept.stats!);
+        }
+        const stacked = tf.tidy(() => tf.concat(pending.map((t) => tf.reshape(t, [-1]))));
+        const statsFlat = await stacked.data();
+        stacked.dispose();
+        tf.dispose(pending);
+        pending = [];
+        const per = STEP_STATS.length;
+        const stat = (k: number) => Array.from({ length: config.num_iterations }, (_, u) => statsFlat[u * per + k]);
+        const badLoss = stat(0).find((l) => !Number.isFinite(l));
+        if (badLoss !== undefined) return failed('loss', badLoss);
+        step++;
+
+        // 5. Metrics under TRL's names, samples, checkpoint.
+        const lengths = completionIds.map((c) => c.length);
+        const terminatedLengths = lengths.filter((_, b) => terminated[b]);
+        const row: MetricRow = {
+          step,
+          episode: step * N,
+          loss: mean(stat(0)),
+          reward: adv.reward,
+          reward_std: adv.reward_std,
+          frac_reward_zero_std: adv.frac_reward_zero_std,
+          ...Object.fromEntries(functions.flatMap((f, i) => [[`rewards/${f.name}/mean`, nanMean(perFunction[i])], [`rewards/${f.name}/std`, nanStd(perFunction[i])]])),
+          'gold/score_mean': mean(goldScores),
+          // GRPO: k3 per token from the loss; RLOO: k1 per token at sampling time. TRL logs it only when beta != 0.
+          ...(config.beta !== 0 ? { kl: method === 'grpo' ? mean(stat(1)) : rlooKl!.reduce((a, b) => a + b, 0) / numItems } : {}),
+          entropy: mean(stat(5)),
+          'clip_ratio/low_mean': mean(stat(2)),
+          'clip_ratio/low_min': Math.min(...stat(2)),
+          'clip_ratio/high_mean': mean(stat(3)),
+          'clip_ratio/high_max': Math.max(...stat(3)),
+          'clip_ratio/region_mean': mean(stat(4)),
+          'completions/mean_length': mean(lengths),
+          'completions/min_length': Math.min(...lengths),
+          'completions/max_length': Math.max(...lengths),
+          'completions/clipped_ratio': 1 - terminatedLengths.length / N,
+          ...(terminatedLengths.length ? { 'completions/mean_terminated_length': mean(terminatedLengths), 'completions/min_terminated_length': Math.min(...terminatedLengths), 'completions/max_terminated_length': Math.max(...terminatedLengths) } : {}),
+          learning_rate: lr,
+          seconds_per_step: (performance.now() - t0) / 1000,
+        };
+        const samples = completions.slice(0, SAMPLES_PER_STEP).map((completion, b): GrpoSample => ({
+          prompt: prompts[b],
+          completion,
+          reward: combined[b],
+          rewards: Object.fromEntries(functions.map((f, i) => [f.name, perFunction[i][b]])),
+          advantage: adv.advantages[b],
+          gold_score: goldScores[b],
+        }));
+        const events: TrainEvent[] = [{ type: 'metrics', rows: [row] }, { type: 'samples', step, samples }];
+        if (step % config.save_steps === 0 || step === config.max_steps) {
+          events.push({ type: 'checkpoint', step, files: await checkpointFiles(lm, tokenizer, info(step)) });
+          checkpointStep = step;
+        }
+        onEvents(events);
+        await yieldToEventLoop();
+      }
+      if (step < config.max_steps) {
+        // Stopped early: keep what was learned since the last checkpoint.
+        if (step > 0 && checkpointStep !== step) {
+          onEvents([{ type: 'checkpoint', step, files: await checkpointFiles(lm, tokenizer, info(step)) }]);
+          checkpointStep = step;
+        }
+        return { status: 'stopped', step, checkpointStep };
+      }
+      return { status: 'finished', step, checkpointStep };
+    } finally {
+      tf.dispose(pending);
+      optimizer.dispose();
+      ref?.dispose();
+      if (!this.options.rewardFunctions) for (const f of functions) f.dispose?.();
+    }
+  }
+
+  dispose(): void {
+    this.model?.dispose();
+    this.model = null;
+  }
+}
+
+/** A random permutation of 0..n-1 (Fisher-Yates). */
+function shuffled(n: number, rng: Rng): number[] {
+  const a = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
