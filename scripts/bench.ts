@@ -1,8 +1,8 @@
 /**
  * `npm run bench [-- --browser] [--steps N] [--presets ref,tiny,...] [--ppo-iterations N] [--torch]`
  * Prints one JSON line per (runtime, backend, preset): median step time and tokens per second, and
- * under `ppo` the median rollout, update and total time of PPO iterations (after one warm-up;
- * --ppo-iterations 0 skips them).
+ * under `ppo` the median rollout, update and total time of PPO iterations, and under `grpo` the
+ * same of GRPO iterations (after one warm-up each; --ppo-iterations N times N of each, 0 skips them).
  * Node: wasm and cpu. With --browser: Chromium, in the app's own training worker, for webgpu,
  * webgl, wasm and cpu, plus the count of main-thread long tasks while training.
  * With --torch (default when /usr/bin/python3 has torch): the PyTorch reference in the same run.

@@ -8,6 +8,7 @@ import type { EngineApi } from '../core/engine/engineApi.ts';
 import type { BackendName } from '../core/train/pretrainConfig.ts';
 import { ppoBenchApi } from './ppoBenchPage.ts';
 import { grpoBenchApi } from './grpoBenchPage.ts';
+import { grpoCodeBenchApi } from './grpoCodeBenchPage.ts';
 import { rewardBenchApi } from './rewardBenchPage.ts';
 import { dpoBenchApi } from './dpoBenchPage.ts';
 import { sandboxBenchApi } from './sandboxBenchPage.ts';
@@ -24,6 +25,7 @@ const api = {
   ...rewardBenchApi(engine),
   ...ppoBenchApi(engine),
   ...grpoBenchApi(engine),
+  ...grpoCodeBenchApi(engine),
   ...dpoBenchApi(engine),
   ...sandboxBenchApi(),
   async setBackend(name: BackendName) {

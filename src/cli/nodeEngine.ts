@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fileURLToPath } from 'node:url';
 import { createEngine } from '../core/engine/engine.ts';
 import type { EngineApi } from '../core/engine/engineApi.ts';
+import { nodeReward } from './nodeReward.ts';
 import { UsageError } from './args.ts';
 
 export const WASM_DIR = fileURLToPath(new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url));
@@ -13,7 +14,7 @@ export type NodeBackend = 'wasm' | 'cpu';
 export function createNodeEngine(): EngineApi {
   // PROD silences tfjs's "use tfjs-node" nag (tfjs-node downloads a native library; unusable here).
   tf.env().set('PROD', true);
-  return createEngine({ wasmPaths: WASM_DIR, candidates: ['wasm', 'cpu'] });
+  return createEngine({ wasmPaths: WASM_DIR, candidates: ['wasm', 'cpu'], codeReward: nodeReward });
 }
 
 /** The --backend flag: wasm (the default) or cpu. */

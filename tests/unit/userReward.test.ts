@@ -47,6 +47,10 @@ describe('checking a user reward function\'s source', () => {
     // An unclosed brace is found at the end.
     expect(checkRewardSource('(p, c) => {\n  return 1;\n')?.line).toBe(3);
     expect(checkRewardSource('(p, c) => 1; 2')?.line).toBe(1);
+    // An arrow whose body is on the next line: the error is on that line, not on the arrow's.
+    expect(checkRewardSource('(p, c) =>\n  c.length +* 2')?.line).toBe(2);
+    // A stray closing brace is the user's own.
+    expect(checkRewardSource('(p, c) => 1 }\n')?.line).toBe(1);
   });
 
   it('refuses an empty source, statements, async functions and import()', () => {

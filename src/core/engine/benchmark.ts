@@ -2,7 +2,7 @@
  * Timing of training steps (forward + backward + Adam) for a model preset on the active backend,
  * as `npm run bench` reports it. The step is the trainer's own; for `ref` it is configured as
  * plain Adam (no clipping, no weight decay) to match ../shared/bench/torch_reference.py.
- * With spec.ppoIterations, PPO iterations of the same preset follow (ppoBenchmark.ts).
+ * With spec.ppoIterations, PPO and GRPO iterations of the same preset follow (ppoBenchmark.ts, grpoBenchmark.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { activeBackend } from '../backend.ts';
@@ -14,6 +14,7 @@ import { MODEL_PRESETS, type ModelPresetName } from '../model/config.ts';
 import { countParameters, GPT } from '../model/gpt.ts';
 import { Rng } from '../rng.ts';
 import { makeTrainStep } from '../train/trainStep.ts';
+import { benchmarkGrpoIteration, type GrpoIterationBench } from './grpoBenchmark.ts';
 import { benchmarkPpoIteration, type PpoIterationBench } from './ppoBenchmark.ts';
 
 export interface BenchSpec {
@@ -22,7 +23,7 @@ export interface BenchSpec {
   vocab: number;
   steps: number;
   warmup: number;
-  /** PPO iterations to time after one warm-up iteration (0 or absent: none). */
+  /** PPO iterations, then as many GRPO iterations, to time after one warm-up iteration each (0 or absent: none). */
   ppoIterations?: number;
 }
 
@@ -46,6 +47,8 @@ export interface BenchResult {
   fusedKernels?: string;
   /** With spec.ppoIterations: rollout and update times of PPO iterations on this preset. */
   ppo?: PpoIterationBench;
+  /** With spec.ppoIterations: rollout and update times of GRPO iterations (default GrpoConfig) on this preset. */
+  grpo?: GrpoIterationBench;
 }
 
 /** The reference shape of torch_reference.py: vocab 64, context 64, d_model 64, 4 heads, 2 layers, batch 16. */
@@ -111,6 +114,9 @@ export async function benchmarkTraining(spec: BenchSpec): Promise<BenchResult> {
     leakedTensors: tf.memory().numTensors - tensorsBefore,
     ...(activeBackend() === 'wasm' ? { matMulKernel: wasmBatchMatMulVariant() ?? 'tfjs', fusedKernels: fusedKernelNames() } : {}),
   };
-  if (spec.ppoIterations) result.ppo = await benchmarkPpoIteration(spec.preset, spec.ppoIterations);
+  if (spec.ppoIterations) {
+    result.ppo = await benchmarkPpoIteration(spec.preset, spec.ppoIterations);
+    result.grpo = await benchmarkGrpoIteration(spec.preset, spec.ppoIterations);
+  }
   return result;
 }

@@ -18,6 +18,7 @@ import { RewardRun, type RewardRequest } from '../reward/rewardTrainer.ts';
 import { RewardScorer } from '../reward/rewardScorer.ts';
 import { PpoRun, type PpoRequest } from '../ppo/ppoTrainer.ts';
 import { GrpoRun, type GrpoRequest } from '../grpo/grpoTrainer.ts';
+import type { CodeRewardFactory } from '../grpo/rewardSources.ts';
 import { DpoRun, type DpoRequest } from '../dpo/dpoTrainer.ts';
 import { generateComparisonSet, validateComparisonSpec, type ComparisonRequest } from '../preferences/comparisons.ts';
 import type { BackendChoice, BackendName, CheckpointFiles, SamplingConfig } from '../train/pretrainConfig.ts';
@@ -29,6 +30,8 @@ export interface EngineOptions {
   wasmPaths: WasmPaths;
   /** Backends to consider for 'auto' (Node has no webgpu or webgl). */
   candidates?: readonly BackendName[];
+  /** How GRPO/RLOO build user-written reward functions ('code' sources); without it such a run is refused. */
+  codeReward?: CodeRewardFactory;
 }
 
 /** Median ms of `steps` training steps of the tiny preset, after warm-up, on the active backend. */
@@ -166,7 +169,7 @@ export function createEngine(options: EngineOptions): EngineApi {
     },
 
     async grpo(request: GrpoRequest, onEvents: (events: TrainEvent[]) => void) {
-      return runJob(new GrpoRun(request), sampling, onEvents);
+      return runJob(new GrpoRun(request, { codeReward: options.codeReward }), sampling, onEvents);
     },
 
     async dpo(request: DpoRequest, onEvents: (events: TrainEvent[]) => void) {

@@ -46,13 +46,13 @@ export interface PpoIterationBench {
 const VOCAB = 512;
 let tokenizer: Tokenizer | null = null;
 
-/** Trained once (about 0.4 s) and reused for every preset. */
-function benchTokenizer(): Tokenizer {
+/** Trained once (about 0.4 s) and reused for every preset (and by grpoBenchmark.ts). */
+export function benchTokenizer(): Tokenizer {
   tokenizer ??= trainTokenizer({ kind: 'bpe', vocabSize: VOCAB }, storyTexts(generateStories(500, 1)).join('\n'));
   return tokenizer;
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }

@@ -31,7 +31,7 @@ import { completionLogprobsAndEntropy } from './completionLogprobs.ts';
 import { combineRewards, grpoAdvantages, mean, nanMean, nanStd, rlooAdvantages, rlooKlPenalisedRewards } from './groupAdvantages.ts';
 import { epsilonHigh, validateGrpoConfig, type GroupMethod, type GrpoConfig } from './grpoConfig.ts';
 import { grpoLoss, maskedTokenMean, rlooLoss } from './grpoLoss.ts';
-import { makeRewardFunctions, type GrpoRewardSource } from './rewardSources.ts';
+import { makeRewardFunctions, type CodeRewardFactory, type GrpoRewardSource } from './rewardSources.ts';
 
 export interface GrpoRequest {
   method: GroupMethod;
@@ -68,8 +68,11 @@ export class GrpoRun implements TrainingJob {
   model: GPT | null = null;
   tokenizer: Tokenizer | null = null;
 
-  /** `rewardFunctions` replaces the request's reward sources (tests; functions written in Node). */
-  constructor(private readonly request: GrpoRequest, private readonly options: { rewardFunctions?: RewardFunction[] } = {}) {}
+  /**
+   * `rewardFunctions` replaces the request's reward sources (tests); `codeReward` builds the
+   * request's 'code' sources (the engine's sandbox: a worker in the browser, node:vm in Node).
+   */
+  constructor(private readonly request: GrpoRequest, private readonly options: { rewardFunctions?: RewardFunction[]; codeReward?: CodeRewardFactory } = {}) {}
 
   async run(onEvents: (events: TrainEvent[]) => void, controls: RunControls): Promise<RunOutcome> {
     const { config, from, method } = this.request;
@@ -99,7 +102,7 @@ export class GrpoRun implements TrainingJob {
       if (e instanceof ConfigError) throw new ConfigError(e.errors.map((x) => (x.field === 'response_length' ? { field: 'max_completion_length', message: x.message.replace('response_length', 'max_completion_length') } : x)));
       throw e;
     }
-    const functions = this.options.rewardFunctions ?? makeRewardFunctions(this.request.rewards, tokenizer);
+    const functions = this.options.rewardFunctions ?? makeRewardFunctions(this.request.rewards, tokenizer, this.options.codeReward);
     const weights = config.reward_weights ?? functions.map(() => 1);
     const gold = goldScorer(this.request.goldSpec ?? HAPPY_ENDING_SPEC);
     const clip = { epsilon: config.epsilon, epsilon_high: epsilonHigh(config) };

@@ -129,10 +129,21 @@ function parseError(script: string): string | null {
 function syntaxErrorLine(source: string): number {
   const lines = source.split('\n');
   for (let k = 1; k <= lines.length; k++) {
-    const message = parseError(`return (\n${lines.slice(0, k).join('\n')}`);
-    if (message !== null && !INCOMPLETE.test(message)) return k;
+    const prefix = lines.slice(0, k).join('\n');
+    const message = parseError(`return (\n${prefix}`);
+    if (message !== null && !INCOMPLETE.test(message) && !hitsWrapperBrace(message, prefix)) return k;
   }
   return lines.length;
+}
+
+/**
+ * new Function closes the body with its own "}": a prefix that stops mid-expression (an arrow
+ * whose body is on the next line) fails on that brace, not on the user's text, unless the prefix
+ * itself has more closing braces than opening ones.
+ */
+function hitsWrapperBrace(message: string, prefix: string): boolean {
+  const count = (ch: string) => prefix.split(ch).length - 1;
+  return message.includes("Unexpected token '}'") && count('}') <= count('{');
 }
 
 const FUNCTION_START = /^(?:function\b|\([^)]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>|\()/;
