@@ -24,7 +24,8 @@ import { Rng } from '../rng.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { learningRateAt } from '../train/lrSchedule.ts';
 import type { CheckpointFiles, MetricRow, Sample } from '../train/pretrainConfig.ts';
-import { yieldToEventLoop, type RunControls } from '../train/runControls.ts';
+import type { RunControls } from '../train/runControls.ts';
+import { StepCheckpoints } from '../train/stepCheckpoints.ts';
 import { makeOptimizerStep } from '../train/trainStep.ts';
 import { ConfigError } from '../train/validate.ts';
 import { completionLogprobsAndEntropy } from './completionLogprobs.ts';
@@ -128,13 +129,13 @@ export class GrpoRun implements TrainingJob {
     onEvents([{ type: 'started', backend: activeBackend(), nParams: countParameters(lm.config), vocabSize: tokenizer.vocabSize, numTrainExamples: promptIds.length }]);
 
     let pending: tf.Tensor[] = [];
-    let checkpointStep: number | undefined;
+    const saves = new StepCheckpoints((at) => checkpointFiles(lm, tokenizer, info(at)), config.save_steps, config.max_steps);
     let step = 0;
-    const keptNote = () => `The last good checkpoint${checkpointStep !== undefined ? ` (step ${checkpointStep})` : ''} is kept.`;
+    const keptNote = () => `The last good checkpoint${saves.step !== undefined ? ` (step ${saves.step})` : ''} is kept.`;
     const failed = (what: string, value: number): RunOutcome => ({
       status: 'failed',
       step: step + 1,
-      checkpointStep,
+      checkpointStep: saves.step,
       message: `the ${what} became ${value} at step ${step + 1}; training stopped. ${what === 'loss' ? 'Try a lower learning_rate. ' : ''}${keptNote()}`,
     });
     try {
@@ -172,10 +173,10 @@ export class GrpoRun implements TrainingJob {
           try {
             scores = await f.score(prompts, completions);
           } catch (e) {
-            return { status: 'failed', step: step + 1, checkpointStep, message: `the reward function "${f.name}" threw at step ${step + 1}: ${(e as Error)?.message ?? String(e)}. ${keptNote()}` };
+            return { status: 'failed', step: step + 1, checkpointStep: saves.step, message: `the reward function "${f.name}" threw at step ${step + 1}: ${(e as Error)?.message ?? String(e)}. ${keptNote()}` };
           }
           if (!Array.isArray(scores) || scores.length !== N || scores.some((s) => typeof s !== 'number')) {
-            return { status: 'failed', step: step + 1, checkpointStep, message: `the reward function "${f.name}" returned ${Array.isArray(scores) ? `${scores.length} values, not ${N} numbers` : 'something other than a list of numbers'} at step ${step + 1}. ${keptNote()}` };
+            return { status: 'failed', step: step + 1, checkpointStep: saves.step, message: `the reward function "${f.name}" returned ${Array.isArray(scores) ? `${scores.length} values, not ${N} numbers` : 'something other than a list of numbers'} at step ${step + 1}. ${keptNote()}` };
           }
           const infinite = scores.find((s) => s === Infinity || s === -Infinity);
           if (infinite !== undefined) return { ...failed('reward', infinite), message: `the reward function "${f.name}" returned ${infinite} at step ${step + 1}; training stopped. ${keptNote()}` };
@@ -263,23 +264,9 @@ export class GrpoRun implements TrainingJob {
           advantage: adv.advantages[b],
           gold_score: goldScores[b],
         }));
-        const events: TrainEvent[] = [{ type: 'metrics', rows: [row] }, { type: 'samples', step, samples }];
-        if (step % config.save_steps === 0 || step === config.max_steps) {
-          events.push({ type: 'checkpoint', step, files: await checkpointFiles(lm, tokenizer, info(step)) });
-          checkpointStep = step;
-        }
-        onEvents(events);
-        await yieldToEventLoop();
+        await saves.send(step, [{ type: 'metrics', rows: [row] }, { type: 'samples', step, samples }], onEvents);
       }
-      if (step < config.max_steps) {
-        // Stopped early: keep what was learned since the last checkpoint.
-        if (step > 0 && checkpointStep !== step) {
-          onEvents([{ type: 'checkpoint', step, files: await checkpointFiles(lm, tokenizer, info(step)) }]);
-          checkpointStep = step;
-        }
-        return { status: 'stopped', step, checkpointStep };
-      }
-      return { status: 'finished', step, checkpointStep };
+      return await saves.end(step, onEvents);
     } finally {
       tf.dispose(pending);
       optimizer.dispose();

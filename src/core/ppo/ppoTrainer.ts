@@ -18,7 +18,8 @@ import { Rng } from '../rng.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { learningRateAt } from '../train/lrSchedule.ts';
 import type { CheckpointFiles, MetricRow, Sample } from '../train/pretrainConfig.ts';
-import { yieldToEventLoop, type RunControls } from '../train/runControls.ts';
+import type { RunControls } from '../train/runControls.ts';
+import { StepCheckpoints } from '../train/stepCheckpoints.ts';
 import { makeOptimizerStep } from '../train/trainStep.ts';
 import { ConfigError } from '../train/validate.ts';
 import { computeAdvantages } from './gae.ts';
@@ -130,13 +131,13 @@ export class PpoRun implements TrainingJob {
     onEvents([{ type: 'started', backend: activeBackend(), nParams: countParameters(lm.config) + lm.config.n_embd, vocabSize: tokenizer.vocabSize, numTrainExamples: promptIds.length }]);
 
     let pending: tf.Tensor[] = [];
-    let checkpointStep: number | undefined;
+    const saves = new StepCheckpoints((at) => ppoCheckpointFiles(policy, tokenizer, info(at)), config.save_steps, config.max_steps);
     let step = 0;
     const failed = (what: string, value: number): RunOutcome => ({
       status: 'failed',
       step: step + 1,
-      checkpointStep,
-      message: `the ${what} became ${value} at iteration ${step + 1}; training stopped. Try a lower learning_rate. The last good checkpoint${checkpointStep !== undefined ? ` (iteration ${checkpointStep})` : ''} is kept.`,
+      checkpointStep: saves.step,
+      message: `the ${what} became ${value} at iteration ${step + 1}; training stopped. Try a lower learning_rate. The last good checkpoint${saves.step !== undefined ? ` (iteration ${saves.step})` : ''} is kept.`,
     });
     try {
       while (step < config.max_steps) {
@@ -235,23 +236,9 @@ export class PpoRun implements TrainingJob {
           tokens: resp.map((id) => (id === eos ? '<eos>' : tokenizer.decode([id]))),
           logratio: resp.map((_, t) => logprobs[b][t] - refLogprobs[b][t]),
         }));
-        const events: TrainEvent[] = [{ type: 'metrics', rows: [row] }, { type: 'samples', step, samples }];
-        if (step % config.save_steps === 0 || step === config.max_steps) {
-          events.push({ type: 'checkpoint', step, files: await ppoCheckpointFiles(policy, tokenizer, info(step)) });
-          checkpointStep = step;
-        }
-        onEvents(events);
-        await yieldToEventLoop();
+        await saves.send(step, [{ type: 'metrics', rows: [row] }, { type: 'samples', step, samples }], onEvents);
       }
-      if (step < config.max_steps) {
-        // Stopped early: keep what was learned since the last checkpoint.
-        if (step > 0 && checkpointStep !== step) {
-          onEvents([{ type: 'checkpoint', step, files: await ppoCheckpointFiles(policy, tokenizer, info(step)) }]);
-          checkpointStep = step;
-        }
-        return { status: 'stopped', step, checkpointStep };
-      }
-      return { status: 'finished', step, checkpointStep };
+      return await saves.end(step, onEvents);
     } finally {
       tf.dispose(pending);
       optimizer.dispose();
