@@ -5,11 +5,12 @@
  * to the page's console.
  */
 import * as Comlink from 'comlink';
-import type { EngineApi, RunOutcome, TrainEvent } from '../core/engine/engineApi.ts';
+import type { EngineApi, RunOutcome } from '../core/engine/engineApi.ts';
 import type { GroupMethod, GrpoConfig } from '../core/grpo/grpoConfig.ts';
 import type { GrpoSample } from '../core/grpo/grpoTrainer.ts';
 import type { MetricRow } from '../core/train/pretrainConfig.ts';
 import { fetchCheckpoint } from './fetchFiles.ts';
+import { timedRun } from './timedRun.ts';
 
 /** One step's figures, as the benchmark prints them. */
 export interface GrpoBenchPoint {
@@ -55,32 +56,15 @@ export function grpoBenchApi(engine: Comlink.Remote<EngineApi>) {
     /** `dataUrl` holds sft/{model.safetensors,config.json,tokenizer.json}. */
     async trainGrpo(dataUrl: string, method: GroupMethod, config: GrpoConfig, budgetSeconds: number): Promise<GrpoBenchResult> {
       const from = await fetchCheckpoint(`${dataUrl}sft/`);
-      const result: GrpoBenchResult = { backend: '', outcome: { status: 'failed', step: 0 }, points: [], lastSamples: [] };
-      let t0 = 0;
-      let budget: ReturnType<typeof setTimeout> | undefined;
-      const onEvents = Comlink.proxy((events: TrainEvent[]) => {
-        for (const e of events) {
-          if (e.type === 'started') {
-            t0 = performance.now();
-            result.backend = e.backend;
-            budget = setTimeout(() => void engine.stop(), budgetSeconds * 1000);
-          }
-          if (e.type === 'samples') result.lastSamples = grpoShownSamples(e.samples as GrpoSample[]);
-          if (e.type !== 'metrics') continue;
-          for (const row of e.rows) {
-            const point = grpoBenchPoint(row, Math.round((performance.now() - t0) / 100) / 10);
-            result.points.push(point);
-            // The script streams these lines from the page's console.
-            console.log('grpoBench ' + JSON.stringify(point));
-          }
-        }
+      let lastSamples: GrpoBenchResult['lastSamples'] = [];
+      const run = await timedRun(engine, {
+        budgetSeconds,
+        tag: 'grpoBench',
+        point: grpoBenchPoint,
+        onSamples: (samples) => (lastSamples = grpoShownSamples(samples as GrpoSample[])),
+        call: (onEvents) => engine.grpo({ method, config, from, fromLabel: 'the benchmark SFT checkpoint', rewards: [{ kind: 'gold' }] }, onEvents),
       });
-      try {
-        result.outcome = await engine.grpo({ method, config, from, fromLabel: 'the benchmark SFT checkpoint', rewards: [{ kind: 'gold' }] }, onEvents);
-      } finally {
-        clearTimeout(budget);
-      }
-      return result;
+      return { ...run, lastSamples };
     },
   };
 }

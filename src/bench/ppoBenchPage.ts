@@ -4,8 +4,9 @@
  * budget. Streams one point per iteration (seconds since the run started) to the page's console.
  */
 import * as Comlink from 'comlink';
-import type { EngineApi, RunOutcome, TrainEvent } from '../core/engine/engineApi.ts';
+import type { EngineApi, RunOutcome } from '../core/engine/engineApi.ts';
 import { fetchCheckpoint } from './fetchFiles.ts';
+import { timedRun } from './timedRun.ts';
 import type { PpoRunConfig } from '../core/ppo/ppoRunConfig.ts';
 import type { PpoSample } from '../core/ppo/ppoTrainer.ts';
 import type { MetricRow } from '../core/train/pretrainConfig.ts';
@@ -54,32 +55,15 @@ export function ppoBenchApi(engine: Comlink.Remote<EngineApi>) {
     /** `dataUrl` holds sft/{model.safetensors,config.json,tokenizer.json}. */
     async trainPpo(dataUrl: string, config: PpoRunConfig, budgetSeconds: number): Promise<PpoBenchResult> {
       const from = await fetchCheckpoint(`${dataUrl}sft/`);
-      const result: PpoBenchResult = { backend: '', outcome: { status: 'failed', step: 0 }, points: [], lastSamples: [] };
-      let t0 = 0;
-      let budget: ReturnType<typeof setTimeout> | undefined;
-      const onEvents = Comlink.proxy((events: TrainEvent[]) => {
-        for (const e of events) {
-          if (e.type === 'started') {
-            t0 = performance.now();
-            result.backend = e.backend;
-            budget = setTimeout(() => void engine.stop(), budgetSeconds * 1000);
-          }
-          if (e.type === 'samples') result.lastSamples = shownSamples(e.samples as PpoSample[]);
-          if (e.type !== 'metrics') continue;
-          for (const row of e.rows) {
-            const point = ppoBenchPoint(row, Math.round((performance.now() - t0) / 100) / 10);
-            result.points.push(point);
-            // The script streams these lines from the page's console.
-            console.log('ppoBench ' + JSON.stringify(point));
-          }
-        }
+      let lastSamples: PpoBenchResult['lastSamples'] = [];
+      const run = await timedRun(engine, {
+        budgetSeconds,
+        tag: 'ppoBench',
+        point: ppoBenchPoint,
+        onSamples: (samples) => (lastSamples = shownSamples(samples as PpoSample[])),
+        call: (onEvents) => engine.ppo({ config, from, fromLabel: 'the benchmark SFT checkpoint', reward: { kind: 'gold' } }, onEvents),
       });
-      try {
-        result.outcome = await engine.ppo({ config, from, fromLabel: 'the benchmark SFT checkpoint', reward: { kind: 'gold' } }, onEvents);
-      } finally {
-        clearTimeout(budget);
-      }
-      return result;
+      return { ...run, lastSamples };
     },
   };
 }
