@@ -28,6 +28,20 @@ export class Rng {
     return items[this.int(items.length)];
   }
 
+  /** Shuffles `items` in place (Fisher-Yates, last index first) and returns them. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [items[i], items[j]] = [items[j], items[i]];
+    }
+    return items;
+  }
+
+  /** A uniformly random permutation of 0..n-1. */
+  permutation(n: number): number[] {
+    return this.shuffle(Array.from({ length: n }, (_, i) => i));
+  }
+
   /** Standard normal, by Box-Muller. */
   normal(): number {
     const u = 1 - this.next();

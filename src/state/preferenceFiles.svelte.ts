@@ -4,7 +4,6 @@
  * one by annotator (label files from other devices). A file with bad records is imported only
  * when the user agrees to take the valid rest; nothing stored before is changed by a failed import.
  */
-import { randomOrder } from '../core/preferences/comparisons.ts';
 import { decodePreferenceFile, sizeProblem } from '../core/preferences/decodeFile.ts';
 import { toCsv, toKtoJsonl, toTrlJsonl } from '../core/preferences/exportFormats.ts';
 import { FORMAT_NAMES, listLines, parsePreferenceFile, type ImportReport, type ImportedRecord } from '../core/preferences/importFormats.ts';
@@ -113,7 +112,7 @@ class PreferenceFilesState {
           for (const record of report.records) {
             let target = existing.get(comparisonKey(record.prompt, record.completions));
             if (!target) {
-              const fresh: ComparisonRecord = { datasetId: id, prompt: record.prompt, completions: record.completions, order: randomOrder(record.completions.length, rng) };
+              const fresh: ComparisonRecord = { datasetId: id, prompt: record.prompt, completions: record.completions, order: rng.permutation(record.completions.length) };
               fresh.id = await db.comparisons.add(fresh);
               existing.set(comparisonKey(record.prompt, record.completions), fresh);
               target = fresh;

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { readCheckpointDir } from '../../src/cli/checkpointDir.ts';
 import { createNodeEngine } from '../../src/cli/nodeEngine.ts';
-import { randomOrder, type ComparisonRequest } from '../../src/core/preferences/comparisons.ts';
+import type { ComparisonRequest } from '../../src/core/preferences/comparisons.ts';
 import { Rng } from '../../src/core/rng.ts';
 
 describe('comparisons', () => {
@@ -11,14 +11,14 @@ describe('comparisons', () => {
     const rng = new Rng(5);
     const counts = new Map<string, number>();
     for (let i = 0; i < 6000; i++) {
-      const order = randomOrder(3, rng);
+      const order = rng.permutation(3);
       expect([...order].sort()).toEqual([0, 1, 2]);
       counts.set(order.join(''), (counts.get(order.join('')) ?? 0) + 1);
     }
     // 3! = 6 orders, 1000 expected each (binomial sd ~29).
     expect(counts.size).toBe(6);
     for (const n of counts.values()) expect(Math.abs(n - 1000)).toBeLessThan(150);
-    expect(randomOrder(4, new Rng(9))).toEqual(randomOrder(4, new Rng(9)));
+    expect(new Rng(9).permutation(4)).toEqual(new Rng(9).permutation(4));
   });
 
   it('samples K completions per prompt within the context, reports progress, stops early, leaks nothing', async () => {

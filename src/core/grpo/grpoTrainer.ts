@@ -119,7 +119,7 @@ export class GrpoRun implements TrainingJob {
     const nextPrompts = (): number[] => {
       const out: number[] = [];
       while (out.length < promptsPerStep) {
-        if (!order.length) order = shuffled(promptIds.length, promptRng);
+        if (!order.length) order = promptRng.permutation(promptIds.length);
         out.push(order.pop()!);
       }
       return out;
@@ -279,14 +279,4 @@ export class GrpoRun implements TrainingJob {
     this.model?.dispose();
     this.model = null;
   }
-}
-
-/** A random permutation of 0..n-1 (Fisher-Yates). */
-function shuffled(n: number, rng: Rng): number[] {
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
 }

@@ -121,7 +121,7 @@ export class PpoRun implements TrainingJob {
     const nextPrompts = (): number[] => {
       const out: number[] = [];
       while (out.length < B) {
-        if (!order.length) order = shuffled(promptIds.length, promptRng);
+        if (!order.length) order = promptRng.permutation(promptIds.length);
         out.push(order.pop()!);
       }
       return out;
@@ -176,7 +176,7 @@ export class PpoRun implements TrainingJob {
 
         // 3. num_ppo_epochs x num_mini_batches clipped updates of policy + value head.
         for (let epoch = 0; epoch < config.num_ppo_epochs; epoch++) {
-          const perm = shuffled(B, promptRng);
+          const perm = promptRng.permutation(B);
           for (let m = 0; m < config.num_mini_batches; m++) {
             const sub = perm.slice(m * mbSize, (m + 1) * mbSize);
             const subLayout = sequenceBatch(sub.map((i) => queries[i]), sub.map((i) => responses[i]), T, eos);
@@ -252,14 +252,4 @@ export class PpoRun implements TrainingJob {
     this.model?.dispose();
     this.model = null;
   }
-}
-
-/** A random permutation of 0..n-1 (Fisher-Yates). */
-function shuffled(n: number, rng: Rng): number[] {
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
 }

@@ -33,16 +33,6 @@ export interface GeneratedComparison {
 export const MIN_COMPLETIONS = 2;
 export const MAX_COMPLETIONS = 4;
 
-/** A uniformly random permutation of 0..k-1 (Fisher-Yates). */
-export function randomOrder(k: number, rng: Rng): number[] {
-  const order = [...Array(k).keys()];
-  for (let i = k - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
-
 export function validateComparisonSpec(spec: ComparisonSpec): { field: string; message: string }[] {
   const errors: { field: string; message: string }[] = [];
   if (spec.prompts.length === 0) errors.push({ field: 'prompts', message: 'needs at least one prompt' });
@@ -81,7 +71,7 @@ export async function generateComparisonSet(
       if (shouldStop()) return out;
       completions.push(tokenizer.decode(await generateIds(model, ids, sampling, tokenizer.eosId, rng)));
     }
-    out.push({ prompt, completions, order: randomOrder(spec.completions, rng), ...(attributes ? { attributes } : {}) });
+    out.push({ prompt, completions, order: rng.permutation(spec.completions), ...(attributes ? { attributes } : {}) });
     onProgress(out.length, spec.prompts.length);
   }
   return out;

@@ -80,18 +80,9 @@ export function pairBatch(pairs: readonly EncodedPair[], padId: number): PaddedB
 
 /** A seeded train / held-out split of indices 0..n-1 (at least one pair in each when n >= 2). */
 export function splitIndices(n: number, evalFraction: number, seed: number): { train: number[]; eval: number[] } {
-  const order = shuffled(Array.from({ length: n }, (_, i) => i), new Rng(seed));
+  const order = new Rng(seed).permutation(n);
   const nEval = n < 2 ? 0 : Math.min(n - 1, Math.max(1, Math.round(n * evalFraction)));
   return { eval: order.slice(0, nEval).sort((a, b) => a - b), train: order.slice(nEval) };
-}
-
-export function shuffled<T>(items: readonly T[], rng: Rng): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 /** Endless shuffled epochs of train batches (the last batch of an epoch may be smaller, as in a DataLoader). */
@@ -105,7 +96,7 @@ export class EpochBatches {
   next(): number[] {
     if (this.at >= this.order.length) {
       if (this.order.length) this.epoch++;
-      this.order = shuffled(Array.from({ length: this.size }, (_, i) => i), this.rng);
+      this.order = this.rng.permutation(this.size);
       this.at = 0;
     }
     const batch = this.order.slice(this.at, this.at + this.batchSize);

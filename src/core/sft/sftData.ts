@@ -44,18 +44,9 @@ export function tokenizeRows(tokenizer: Tokenizer, rows: readonly SftRow[], maxL
   return { examples, truncated };
 }
 
-/** Fisher-Yates shuffle in place. */
-export function shuffle<T>(items: T[], rng: Rng): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  return items;
-}
-
 /** Shuffles a copy and holds out round(evalFraction * n) examples (at least 1 when evalFraction > 0 and n > 1). */
 export function splitExamples<T>(items: readonly T[], evalFraction: number, rng: Rng): { train: T[]; eval: T[] } {
-  const shuffled = shuffle([...items], rng);
+  const shuffled = rng.shuffle([...items]);
   let nEval = evalFraction > 0 && items.length > 1 ? Math.max(1, Math.round(evalFraction * items.length)) : 0;
   nEval = Math.min(nEval, items.length - 1);
   return { train: shuffled.slice(nEval), eval: shuffled.slice(0, nEval) };
@@ -95,7 +86,7 @@ export class EpochSampler<T> {
     const out: T[] = [];
     while (out.length < n) {
       if (this.#next >= this.#order.length) {
-        this.#order = shuffle([...this.items], this.rng);
+        this.#order = this.rng.shuffle([...this.items]);
         this.#next = 0;
       }
       out.push(this.#order[this.#next++]);
