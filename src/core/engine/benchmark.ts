@@ -15,6 +15,7 @@ import { countParameters, GPT } from '../model/gpt.ts';
 import { Rng } from '../rng.ts';
 import { makeTrainStep } from '../train/trainStep.ts';
 import { benchmarkGrpoIteration, type GrpoIterationBench } from './grpoBenchmark.ts';
+import { median } from './iterationTimer.ts';
 import { benchmarkPpoIteration, type PpoIterationBench } from './ppoBenchmark.ts';
 
 export interface BenchSpec {
@@ -53,11 +54,6 @@ export interface BenchResult {
 
 /** The reference shape of torch_reference.py: vocab 64, context 64, d_model 64, 4 heads, 2 layers, batch 16. */
 export const REF_BENCH: Omit<BenchSpec, 'steps' | 'warmup'> = { preset: 'ref', batch: 16, vocab: 64 };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function fusedKernelNames(): string {
   const names = [wasmLayerNormInstalled() && 'layerNorm', wasmFusedOpsInstalled() && 'fusedOps', wasmAdamKernel() && 'adam'].filter(Boolean);
