@@ -7,7 +7,7 @@
  * it first); dpoLosses.ts and cpoLoss.ts re-export them.
  */
 import type { LrSchedulerType } from '../train/pretrainConfig.ts';
-import type { FieldError } from '../train/validate.ts';
+import { fieldChecks, type FieldError } from '../train/validate.ts';
 import type { FDivergenceType } from './dpoLosses.ts';
 
 /** Which trainer: TRL's DPOTrainer, KTOTrainer, ORPOTrainer or CPOTrainer. */
@@ -170,20 +170,7 @@ export const DPO_FIELD_LABELS: Record<keyof DpoRunConfig, string> = {
 /** Problems with a config, each naming its field; empty when it is fine. */
 export function validateDpoRunConfig(c: DpoRunConfig): FieldError[] {
   const errors: FieldError[] = [];
-  const int = (field: keyof DpoRunConfig, min: number, max: number) => {
-    const v = c[field];
-    if (typeof v !== 'number' || !Number.isInteger(v)) errors.push({ field, message: `must be a whole number (got ${String(v)})` });
-    else if (v < min || v > max) errors.push({ field, message: `must be between ${min} and ${max} (got ${v})` });
-  };
-  const num = (field: keyof DpoRunConfig, min: number, max: number, minExclusive = false) => {
-    const v = c[field];
-    if (typeof v !== 'number' || !Number.isFinite(v)) errors.push({ field, message: `must be a number (got ${String(v)})` });
-    else if ((minExclusive ? v <= min : v < min) || v > max) errors.push({ field, message: `must be ${minExclusive ? 'above' : 'at least'} ${min} and at most ${max} (got ${v})` });
-  };
-  const bool = (field: keyof DpoRunConfig) => {
-    if (typeof c[field] !== 'boolean') errors.push({ field, message: `must be true or false (got ${String(c[field])})` });
-  };
-
+  const { int, num, bool } = fieldChecks(c, errors);
   if (!PREFERENCE_METHODS.includes(c.method)) errors.push({ field: 'method', message: `must be one of ${PREFERENCE_METHODS.join(', ')} (got ${String(c.method)})` });
   if (typeof c.beta !== 'number' || !Number.isFinite(c.beta)) errors.push({ field: 'beta', message: `must be a number (got ${String(c.beta)})` });
   else if (c.beta <= 0) errors.push({ field: 'beta', message: `must be above 0 (got ${c.beta}): at 0 the preference term vanishes, below 0 it rewards the rejected answer` });

@@ -15,7 +15,7 @@ import type { PreferencePair } from '../preferences/types.ts';
 import { Rng } from '../rng.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { makeOptimizerStep } from '../train/trainStep.ts';
-import type { FieldError } from '../train/validate.ts';
+import { fieldChecks, type FieldError } from '../train/validate.ts';
 import { defaultDpoRunConfig, DPO_LOSS_TYPES, type DpoLossType } from './dpoConfig.ts';
 import { combinedDpoLoss } from './dpoLosses.ts';
 import { dpoLossParams } from './preferenceObjectives.ts';
@@ -61,21 +61,16 @@ export function defaultLiveDpoConfig(): LiveDpoConfig {
 
 export function validateLiveDpoConfig(c: LiveDpoConfig): FieldError[] {
   const errors: FieldError[] = [];
-  const num = (field: keyof LiveDpoConfig, ok: (v: number) => boolean, rule: string) => {
-    const v = c[field];
-    if (typeof v !== 'number' || !Number.isFinite(v)) errors.push({ field, message: `must be a number (got ${String(v)})` });
-    else if (!ok(v)) errors.push({ field, message: `${rule} (got ${v})` });
-  };
-  const int = (field: keyof LiveDpoConfig, min: number, max: number) => num(field, (v) => Number.isInteger(v) && v >= min && v <= max, `must be a whole number from ${min} to ${max}`);
-  num('beta', (v) => v > 0 && v <= 100, 'must be above 0 and at most 100');
-  if (!DPO_LOSS_TYPES.includes(c.loss_type)) errors.push({ field: 'loss_type', message: `must be one of ${DPO_LOSS_TYPES.join(', ')} (got ${String(c.loss_type)})` });
-  num('learning_rate', (v) => v > 0 && v <= 1, 'must be above 0 and at most 1');
+  const { int, num, oneOf } = fieldChecks(c, errors);
+  num('beta', 0, 100, true);
+  oneOf('loss_type', DPO_LOSS_TYPES);
+  num('learning_rate', 0, 1, true);
   int('steps_per_label', 1, 100);
   int('per_device_train_batch_size', 1, 256);
   int('max_length', 2, 4096);
-  num('temperature', (v) => v > 0 && v <= 100, 'must be above 0 and at most 100');
+  num('temperature', 0, 100, true);
   int('max_new_tokens', 1, 4096);
-  num('max_grad_norm', (v) => v >= 0, 'must be at least 0');
+  num('max_grad_norm', 0, 1e6);
   int('seed', 0, 2 ** 32 - 1);
   return errors;
 }

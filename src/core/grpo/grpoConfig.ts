@@ -4,7 +4,7 @@
  * models and not this 0.3M-parameter one with a 64-token context. Validation names the field of each problem.
  */
 import type { LrSchedulerType } from '../train/pretrainConfig.ts';
-import type { FieldError } from '../train/validate.ts';
+import { fieldChecks, type FieldError } from '../train/validate.ts';
 import type { ScaleRewards } from './groupAdvantages.ts';
 import type { GrpoLossType } from './grpoLoss.ts';
 
@@ -87,22 +87,7 @@ export const epsilonHigh = (c: GrpoConfig): number => c.epsilon_high ?? c.epsilo
 
 export function validateGrpoConfig(c: GrpoConfig, rewardFunctions?: number): FieldError[] {
   const errors: FieldError[] = [];
-  const int = (field: keyof GrpoConfig, min: number, max: number) => {
-    const v = c[field];
-    if (typeof v !== 'number' || !Number.isInteger(v)) errors.push({ field, message: `must be a whole number (got ${String(v)})` });
-    else if (v < min || v > max) errors.push({ field, message: `must be between ${min} and ${max} (got ${v})` });
-  };
-  const num = (field: keyof GrpoConfig, min: number, max: number, minExclusive = false) => {
-    const v = c[field];
-    if (typeof v !== 'number' || !Number.isFinite(v)) errors.push({ field, message: `must be a number (got ${String(v)})` });
-    else if ((minExclusive ? v <= min : v < min) || v > max) errors.push({ field, message: `must be ${minExclusive ? 'above' : 'at least'} ${min} and at most ${max} (got ${v})` });
-  };
-  const bool = (field: keyof GrpoConfig) => {
-    if (typeof c[field] !== 'boolean') errors.push({ field, message: `must be true or false (got ${String(c[field])})` });
-  };
-  const oneOf = (field: keyof GrpoConfig, options: readonly string[]) => {
-    if (!options.includes(c[field] as string)) errors.push({ field, message: `must be one of ${options.join(', ')} (got ${String(c[field])})` });
-  };
+  const { int, num, bool, oneOf } = fieldChecks(c, errors);
   // Two or more: a group of one has no spread to compare against.
   int('num_generations', 2, 64);
   int('max_completion_length', 1, 4096);

@@ -3,7 +3,7 @@
  * PPOTrainer reads from TrainingArguments / OnPolicyConfig, under TRL's names, and the older TRL
  * adaptive KL controller (adap_kl_ctrl). Validation names the field of each problem.
  */
-import type { FieldError } from '../train/validate.ts';
+import { fieldChecks, type FieldError } from '../train/validate.ts';
 import type { LrSchedulerType } from '../train/pretrainConfig.ts';
 import { defaultPPOConfig, type PPOConfig } from './ppoConfig.ts';
 
@@ -65,19 +65,7 @@ export function rolloutBatchSize(c: PpoRunConfig): number {
 
 export function validatePpoRunConfig(c: PpoRunConfig): FieldError[] {
   const errors: FieldError[] = [];
-  const int = (field: keyof PpoRunConfig, min: number, max: number) => {
-    const v = c[field];
-    if (typeof v !== 'number' || !Number.isInteger(v)) errors.push({ field, message: `must be a whole number (got ${String(v)})` });
-    else if (v < min || v > max) errors.push({ field, message: `must be between ${min} and ${max} (got ${v})` });
-  };
-  const num = (field: keyof PpoRunConfig, min: number, max: number, minExclusive = false) => {
-    const v = c[field];
-    if (typeof v !== 'number' || !Number.isFinite(v)) errors.push({ field, message: `must be a number (got ${String(v)})` });
-    else if ((minExclusive ? v <= min : v < min) || v > max) errors.push({ field, message: `must be ${minExclusive ? 'above' : 'at least'} ${min} and at most ${max} (got ${v})` });
-  };
-  const bool = (field: keyof PpoRunConfig) => {
-    if (typeof c[field] !== 'boolean') errors.push({ field, message: `must be true or false (got ${String(c[field])})` });
-  };
+  const { int, num, bool } = fieldChecks(c, errors);
   int('num_ppo_epochs', 1, 100);
   int('num_mini_batches', 1, 64);
   bool('whiten_rewards');

@@ -5,20 +5,8 @@
  */
 import type { PreferencePair } from '../preferences/types.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
-import type { FieldError } from '../train/validate.ts';
+import { checkInt, checkNumber, type FieldError } from '../train/validate.ts';
 import type { RewardConfig } from './rewardConfig.ts';
-
-function checkInt(errors: FieldError[], field: string, value: unknown, min: number, max: number): void {
-  if (typeof value !== 'number' || !Number.isInteger(value)) errors.push({ field, message: `must be a whole number (got ${String(value)})` });
-  else if (value < min || value > max) errors.push({ field, message: `must be between ${min} and ${max} (got ${value})` });
-}
-
-function checkNumber(errors: FieldError[], field: string, value: unknown, min: number, max: number, minExclusive = false): void {
-  if (typeof value !== 'number' || !Number.isFinite(value)) errors.push({ field, message: `must be a number (got ${String(value)})` });
-  else if ((minExclusive ? value <= min : value < min) || value > max) {
-    errors.push({ field, message: `must be ${minExclusive ? 'above' : 'at least'} ${min} and at most ${max} (got ${value})` });
-  }
-}
 
 export function validateRewardConfig(c: RewardConfig): FieldError[] {
   const errors: FieldError[] = [];

@@ -4,7 +4,7 @@
  * defaults for a tiny model and checks that name the field at fault.
  */
 import type { LrSchedulerType } from '../train/pretrainConfig.ts';
-import type { FieldError } from '../train/validate.ts';
+import { checkInt, checkNumber, type FieldError } from '../train/validate.ts';
 
 export interface SftConfig {
   learning_rate: number;
@@ -72,34 +72,24 @@ export const SFT_FIELD_LABELS: Record<keyof SftConfig, string> = {
   weight_decay: 'Weight decay',
 };
 
-function whole(errors: FieldError[], field: string, v: unknown, min: number, max: number): void {
-  if (typeof v !== 'number' || !Number.isInteger(v)) errors.push({ field, message: `must be a whole number (got ${String(v)})` });
-  else if (v < min || v > max) errors.push({ field, message: `must be between ${min} and ${max} (got ${v})` });
-}
-
-function real(errors: FieldError[], field: string, v: unknown, min: number, max: number, minExclusive = false): void {
-  if (typeof v !== 'number' || !Number.isFinite(v)) errors.push({ field, message: `must be a number (got ${String(v)})` });
-  else if ((minExclusive ? v <= min : v < min) || v > max) errors.push({ field, message: `must be ${minExclusive ? 'above' : 'at least'} ${min} and at most ${max} (got ${v})` });
-}
-
 /** Problems with a config, each naming its field; empty when it is fine. */
 export function validateSftConfig(c: SftConfig): FieldError[] {
   const errors: FieldError[] = [];
-  real(errors, 'learning_rate', c.learning_rate, 0, 1, true);
+  checkNumber(errors, 'learning_rate', c.learning_rate, 0, 1, true);
   if (!['constant', 'linear', 'cosine'].includes(c.lr_scheduler_type)) errors.push({ field: 'lr_scheduler_type', message: "must be 'constant', 'linear' or 'cosine'" });
-  whole(errors, 'warmup_steps', c.warmup_steps, 0, 1_000_000);
-  if (c.max_steps !== -1) whole(errors, 'max_steps', c.max_steps, 1, 1_000_000);
-  if (c.max_steps === -1) real(errors, 'num_train_epochs', c.num_train_epochs, 0, 1000, true);
-  whole(errors, 'per_device_train_batch_size', c.per_device_train_batch_size, 1, 256);
+  checkInt(errors, 'warmup_steps', c.warmup_steps, 0, 1_000_000);
+  if (c.max_steps !== -1) checkInt(errors, 'max_steps', c.max_steps, 1, 1_000_000);
+  if (c.max_steps === -1) checkNumber(errors, 'num_train_epochs', c.num_train_epochs, 0, 1000, true);
+  checkInt(errors, 'per_device_train_batch_size', c.per_device_train_batch_size, 1, 256);
   if (typeof c.completion_only_loss !== 'boolean') errors.push({ field: 'completion_only_loss', message: 'must be true or false' });
-  whole(errors, 'max_length', c.max_length, 2, 4096);
-  real(errors, 'eval_fraction', c.eval_fraction, 0, 0.5);
-  whole(errors, 'logging_steps', c.logging_steps, 1, 1_000_000);
-  whole(errors, 'eval_steps', c.eval_steps, 1, 1_000_000);
-  whole(errors, 'sample_steps', c.sample_steps, 1, 1_000_000);
-  whole(errors, 'seed', c.seed, 0, 2 ** 32 - 1);
-  real(errors, 'max_grad_norm', c.max_grad_norm, 0, 1e6);
-  real(errors, 'weight_decay', c.weight_decay, 0, 1);
+  checkInt(errors, 'max_length', c.max_length, 2, 4096);
+  checkNumber(errors, 'eval_fraction', c.eval_fraction, 0, 0.5);
+  checkInt(errors, 'logging_steps', c.logging_steps, 1, 1_000_000);
+  checkInt(errors, 'eval_steps', c.eval_steps, 1, 1_000_000);
+  checkInt(errors, 'sample_steps', c.sample_steps, 1, 1_000_000);
+  checkInt(errors, 'seed', c.seed, 0, 2 ** 32 - 1);
+  checkNumber(errors, 'max_grad_norm', c.max_grad_norm, 0, 1e6);
+  checkNumber(errors, 'weight_decay', c.weight_decay, 0, 1);
   return errors;
 }
 

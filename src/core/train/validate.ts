@@ -25,17 +25,35 @@ function isInt(x: unknown): x is number {
   return typeof x === 'number' && Number.isInteger(x);
 }
 
-function checkInt(errors: FieldError[], field: string, value: unknown, min: number, max: number): void {
+export function checkInt(errors: FieldError[], field: string, value: unknown, min: number, max: number): void {
   if (!isInt(value)) errors.push({ field, message: `must be a whole number (got ${String(value)})` });
   else if (value < min || value > max) errors.push({ field, message: `must be between ${min} and ${max} (got ${value})` });
 }
 
-function checkNumber(errors: FieldError[], field: string, value: unknown, min: number, max: number, minExclusive = false): void {
+export function checkNumber(errors: FieldError[], field: string, value: unknown, min: number, max: number, minExclusive = false): void {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     errors.push({ field, message: `must be a number (got ${String(value)})` });
   } else if ((minExclusive ? value <= min : value < min) || value > max) {
     errors.push({ field, message: `must be ${minExclusive ? 'above' : 'at least'} ${min} and at most ${max} (got ${value})` });
   }
+}
+
+/**
+ * The checks of one config's fields, each pushing a message that names its field into `errors`:
+ * every stage's validator uses these, so a bad value reads the same wherever it is typed.
+ */
+export function fieldChecks<C extends object>(c: C, errors: FieldError[]) {
+  const value = (field: keyof C & string): unknown => c[field];
+  return {
+    int: (field: keyof C & string, min: number, max: number) => checkInt(errors, field, value(field), min, max),
+    num: (field: keyof C & string, min: number, max: number, minExclusive = false) => checkNumber(errors, field, value(field), min, max, minExclusive),
+    bool: (field: keyof C & string) => {
+      if (typeof value(field) !== 'boolean') errors.push({ field, message: `must be true or false (got ${String(value(field))})` });
+    },
+    oneOf: (field: keyof C & string, options: readonly unknown[]) => {
+      if (!options.includes(value(field))) errors.push({ field, message: `must be one of ${options.join(', ')} (got ${String(value(field))})` });
+    },
+  };
 }
 
 export function validatePretrainConfig(config: PretrainConfig, corpusText?: string): FieldError[] {
