@@ -4,7 +4,8 @@
  * it). Before any user code runs it removes the network, storage, other workers and ways to build
  * code from text (each now throws "<name> is not available in a reward function"); then it builds
  * the function once and scores batches, reporting progress before each call so its parent can
- * time every call and terminate a stuck worker. See sandboxProtocol.ts for the messages.
+ * time every call and terminate a stuck worker, and each call's result or failure after it (a
+ * failure does not stop the batch). See sandboxProtocol.ts for the messages.
  */
 import type { SandboxReply, SandboxRequest } from '../src/core/rewards/sandboxProtocol.ts';
 import {
@@ -77,9 +78,9 @@ function build(source: string): RewardFailure | null {
   return null;
 }
 
-function score(id: number, prompts: string[], completions: string[]): void {
-  const scores: number[] = [];
-  for (let index = 0; index < completions.length; index++) {
+/** Calls the function on each completion from `from` on; a failing call is reported and the next one runs. */
+function score(id: number, from: number, prompts: string[], completions: string[]): void {
+  for (let index = from; index < completions.length; index++) {
     const prompt = prompts[index];
     const completion = completions[index];
     post({ type: 'progress', id, index });
@@ -87,24 +88,21 @@ function score(id: number, prompts: string[], completions: string[]): void {
     try {
       value = reward!(prompt, completion);
     } catch (e) {
-      post({ type: 'failed', id, failure: { reason: thrownReason(e), line: userLineFromStack((e as Error)?.stack), index, prompt, completion } });
-      return;
+      post({ type: 'result', id, index, score: NaN, failure: { reason: thrownReason(e), line: userLineFromStack((e as Error)?.stack), index, prompt, completion } });
+      continue;
     }
     const checked = checkRewardValue(value);
-    if (!checked.ok) {
-      post({ type: 'failed', id, failure: { reason: checked.reason, line: null, index, prompt, completion } });
-      return;
-    }
-    scores.push(checked.reward);
+    post(checked.ok
+      ? { type: 'result', id, index, score: checked.reward, failure: null }
+      : { type: 'result', id, index, score: NaN, failure: { reason: checked.reason, line: null, index, prompt, completion } });
   }
-  post({ type: 'scores', id, scores });
 }
 
 self.addEventListener('message', (event: MessageEvent<SandboxRequest>) => {
   const request = event.data;
   if (request.type === 'build') post({ type: 'built', failure: build(request.source) });
   else if (!reward) post({ type: 'failed', id: request.id, failure: { reason: 'the function was not built', line: null, index: -1, prompt: '', completion: '' } });
-  else score(request.id, request.prompts, request.completions);
+  else score(request.id, request.from, request.prompts, request.completions);
 });
 
 lockDown();

@@ -5,14 +5,16 @@
  * (--reward-code, run in node:vm by nodeReward.ts), weighted by --reward-weights
  * (TRL's reward_weights). Without any, the gold score. Writes OUT/metrics.jsonl (TRL's metric
  * names), OUT/samples.jsonl, OUT/last-checkpoint/ while training, and OUT/model.safetensors +
- * config.json + tokenizer.json when the run finishes.
+ * config.json + tokenizer.json when the run finishes. A user function failing on some completions
+ * is printed to stderr (one line per reported failure) and the run goes on.
  */
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import type { EngineApi } from '../core/engine/engineApi.ts';
+import type { EngineApi, TrainEvent } from '../core/engine/engineApi.ts';
 import { defaultGrpoConfig, validateGrpoConfig, type GroupMethod } from '../core/grpo/grpoConfig.ts';
 import type { GrpoRewardSource } from '../core/grpo/rewardSources.ts';
 import { BUILTIN_REWARDS } from '../core/rewards/builtinRewards.ts';
+import { describeRewardFailure } from '../core/rewards/userRewardSource.ts';
 import type { MetricRow } from '../core/train/pretrainConfig.ts';
 import { ConfigError } from '../core/train/validate.ts';
 import { parseFlags, UsageError } from './args.ts';
@@ -40,6 +42,16 @@ function formatRow(row: MetricRow, maxSteps: number): string {
   for (const key of SHOWN) if (row[key] !== undefined) parts.push(`${key} ${row[key]!.toFixed(4)}`);
   if (row.seconds_per_step !== undefined) parts.push(`${row.seconds_per_step.toFixed(1)} s/step`);
   return parts.join('  ');
+}
+
+/** One stderr line per reported failure of a reward function, and how many more there were. */
+export function formatRewardFailures(e: TrainEvent & { type: 'rewardFailures' }): string[] {
+  const lines = e.failures.map((f) => `step ${e.step} reward function "${f.function}": ${describeRewardFailure(f).replace(/\n\s*/g, '; ')}`);
+  for (const [name, count] of Object.entries(e.counts)) {
+    const shown = e.failures.filter((f) => f.function === name).length;
+    if (count > shown) lines.push(`step ${e.step} reward function "${name}": ${count - shown} more failures at this step`);
+  }
+  return lines;
 }
 
 /** `FILE.js[:name]`, comma-separated: each file's text as a 'code' reward named :name or after the file. */
@@ -91,6 +103,9 @@ export async function grpoCommand(method: GroupMethod, engine: EngineApi, argv: 
     extra: 'samples.jsonl',
     onStarted: (e) => `${method.toUpperCase()} on ${e.nParams.toLocaleString('en')} parameters from ${fromDir} on ${e.backend}: ${e.numTrainExamples} prompts x ${config.num_generations} completions, rewarded by ${names.join(' + ')}`,
     formatRow: (row) => formatRow(row, config.max_steps),
-    train: (onEvents) => engine.grpo({ method, config, from, fromLabel: fromDir, rewards }, onEvents),
+    train: (onEvents) => engine.grpo({ method, config, from, fromLabel: fromDir, rewards }, (events) => {
+      for (const e of events) if (e.type === 'rewardFailures') for (const line of formatRewardFailures(e)) console.error(line);
+      onEvents(events);
+    }),
   });
 }

@@ -7,11 +7,17 @@ declare module 'plotly.js-dist-min' {
     type?: 'scatter' | 'bar';
     mode?: 'lines' | 'markers' | 'lines+markers';
     line?: { color?: string; width?: number; dash?: string };
-    marker?: { size?: number; color?: string };
+    marker?: { size?: number; color?: string; opacity?: number; symbol?: string };
     /** Bar width in x units (bar traces). */
     width?: number;
     opacity?: number;
     hovertemplate?: string;
+    /** Per-point text shown on hover. */
+    text?: string[];
+    hoverinfo?: string;
+    showlegend?: boolean;
+    /** 'y2': drawn against the layout's second y axis (yaxis2). */
+    yaxis?: string;
   }
   export type PlotLayout = Record<string, unknown>;
   export type PlotConfig = Record<string, unknown>;

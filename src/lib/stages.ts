@@ -1,5 +1,5 @@
 /** The RLHF pipeline as the page shows it, in order. */
-export type StageId = 'pretrain' | 'sft' | 'preferences' | 'reward' | 'policy' | 'dpo';
+export type StageId = 'pretrain' | 'sft' | 'preferences' | 'reward' | 'policy' | 'grpo' | 'dpo';
 
 export interface Stage {
   id: StageId;
@@ -39,6 +39,12 @@ export const STAGES: readonly Stage[] = [
     id: 'policy',
     title: 'Policy optimization',
     tagline: 'Improve with rewards',
+    live: true,
+  },
+  {
+    id: 'grpo',
+    title: 'GRPO & RLOO',
+    tagline: 'Learn from reward functions',
     live: true,
   },
   {

@@ -16,7 +16,7 @@ import { listPreferenceDatasets, loadPairs, type PreferenceDatasetSummary } from
 export const ALL_ANNOTATORS = '';
 
 /** Stages whose checkpoints the policy may start from (as the picker offers them). */
-export const DPO_POLICY_STAGES: readonly RunStage[] = ['sft', 'pretrain', 'dpo', 'ppo'];
+export const DPO_POLICY_STAGES: readonly RunStage[] = ['sft', 'pretrain', 'dpo', 'ppo', 'grpo'];
 
 /** The reference picker's default: a frozen copy of the starting policy (TRL's ref_model=None). */
 export const SAME_AS_POLICY = 'same';

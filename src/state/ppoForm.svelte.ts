@@ -13,7 +13,7 @@ import { runSourceKey, runSourceOptions, stageOf, type ModelSourceKey } from './
 export type PpoRewardKind = 'gold' | 'model';
 
 /** Stages whose checkpoints the policy may start from, and those a reward model comes from (as the pickers offer). */
-const POLICY_STAGES: readonly RunStage[] = ['pretrain', 'sft', 'ppo', 'dpo'];
+const POLICY_STAGES: readonly RunStage[] = ['pretrain', 'sft', 'ppo', 'dpo', 'grpo'];
 const REWARD_STAGES: readonly RunStage[] = ['reward'];
 
 /** Whether `key` names a model the pickers offer now (the base, or a stored run with a checkpoint). */

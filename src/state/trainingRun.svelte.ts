@@ -305,9 +305,14 @@ export class TrainingRunState {
           this.step = Math.max(this.step, event.step);
           void recorder?.update({ status: event.state, step: this.step });
           break;
+        default:
+          this.onOtherEvent(event);
       }
     }
   }
+
+  /** A stage's own events (e.g. GRPO's reward failures); the shared ones are handled above. */
+  protected onOtherEvent(_event: TrainEvent): void {}
 
   async #finish(outcome: RunOutcome): Promise<void> {
     this.step = Math.max(this.step, outcome.step);

@@ -51,10 +51,10 @@ before(async () => {
 
 after(() => closeApp({ browser, server }));
 
-test('the tab is reachable by keyboard, after Policy optimization', async () => {
-  const policy = page.getByRole('tab', { name: /Policy optimization/ });
-  await policy.click();
-  await policy.focus();
+test('the tab is reachable by keyboard, after GRPO & RLOO', async () => {
+  const grpo = page.getByRole('tab', { name: /GRPO & RLOO/ });
+  await grpo.click();
+  await grpo.focus();
   await page.keyboard.press('ArrowRight');
   const dpo = page.getByRole('tab', { name: /Direct preference/ });
   assert.equal(await dpo.getAttribute('aria-selected'), 'true');

@@ -1,8 +1,9 @@
 /**
  * User-written reward functions in a GRPO run, the Node way (nodeReward.ts builds the request's
  * 'code' sources): the function's scores are what the run logs and optimises; a failure inside it
- * ends the run as 'failed', naming the function, its line and the sample, with the last good
- * checkpoint kept; and the CLI's --reward-code reads one from a file.
+ * on some completions is reported (a rewardFailures event naming the function, its line and the
+ * sample) and the run goes on; failing on every completion for 3 steps ends the run as 'failed',
+ * with the last checkpoint kept; and the CLI's --reward-code reads one from a file.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -64,25 +65,54 @@ describe('GRPO with a user-written reward function (Node)', () => {
     }
   }, 60_000);
 
-  it('a throw inside the function fails the run, naming the function, line and sample, keeping the last checkpoint', async () => {
-    // Scores the first batch (4 completions), then throws on line 4 at step 2.
+  it('a throw on some prompts is reported with the function, line and sample; those completions are left out and the run finishes', async () => {
     const throwing = `(prompt, completion) => {
-  globalThis.calls = (globalThis.calls ?? 0) + 1;
-  if (globalThis.calls <= 4) return 1;
-  throw new Error('no more, thanks');
+  // dogs are not judged
+  if (prompt.includes('dog')) throw new Error('no dogs');
+  return completion.length;
 }`;
-    const { outcome, rows } = await train([{ kind: 'code', name: 'picky', source: throwing }]);
-    expect(rows).toHaveLength(1);
-    expect(outcome).toMatchObject({ status: 'failed', step: 2, checkpointStep: 1 });
-    expect(outcome.message).toMatch(/reward function "picky"/);
-    expect(outcome.message).toMatch(/completion 1 of the batch \(line 4\): Error: no more, thanks/);
-    expect(outcome.message).toMatch(/prompt: "/);
-    expect(outcome.message).toMatch(/last good checkpoint \(step 1\) is kept/);
+    const { outcome, rows, events, samples } = await train([{ kind: 'code', name: 'picky', source: throwing }]);
+    expect(outcome).toMatchObject({ status: 'finished', step: 3 });
+    expect(rows).toHaveLength(3);
+    const reports = events.filter((e): e is TrainEvent & { type: 'rewardFailures' } => e.type === 'rewardFailures');
+    // 4 prompts, 2 a step: the dog prompt comes up within the first two steps, with its 2 completions.
+    expect(reports.length).toBeGreaterThan(0);
+    for (const report of reports) {
+      expect(report.counts).toEqual({ picky: 2 });
+      expect(rows.find((r) => r.step === report.step)!['rewards/picky/failures']).toBe(2);
+      for (const f of report.failures) {
+        expect(f).toMatchObject({ function: 'picky', reason: 'Error: no dogs', line: 3, prompt: 'a dog ', completion: expect.any(String) });
+        expect(f.index).toBeGreaterThanOrEqual(0);
+        expect(f.index).toBeLessThan(4);
+      }
+    }
+    const failed = rows.reduce((n, r) => n + r['rewards/picky/failures']!, 0);
+    expect(failed).toBe(reports.length * 2);
+    for (const row of rows) expect(Number.isFinite(row.loss), JSON.stringify(row)).toBe(true);
+    // The failed completions count as "cannot judge" and teach nothing.
+    for (const s of samples.filter((x) => x.prompt === 'a dog ')) {
+      expect(s.rewards.picky).toBeNaN();
+      expect(s.advantage).toBe(0);
+    }
+  }, 60_000);
+
+  it('a function that fails on every completion ends the run after 3 steps, quoting the first failure, keeping the last checkpoint', async () => {
+    const { outcome, rows, events } = await train([{ kind: 'code', name: 'hopeless', source: "(prompt, completion) => { throw new Error('never'); }" }]);
+    expect(rows.map((r) => r.step)).toEqual([1, 2, 3]);
+    for (const row of rows) {
+      expect(row['rewards/hopeless/failures']).toBe(4);
+      expect(row.loss).toBeUndefined();
+    }
+    expect(events.filter((e) => e.type === 'rewardFailures')).toHaveLength(3);
+    expect(outcome).toMatchObject({ status: 'failed', step: 3, checkpointStep: 3 });
+    expect(outcome.message).toMatch(/no reward function could judge any completion for 3 steps in a row/);
+    expect(outcome.message).toMatch(/"hopeless".*completion 1 of the batch \(line 1\): Error: never\n {2}prompt: "/s);
+    expect(outcome.message).toMatch(/last good checkpoint \(step 3\) is kept/);
   }, 60_000);
 
   it('a function that returns no number, or does not parse, is refused clearly', async () => {
     const { outcome } = await train([{ kind: 'code', name: 'forgot', source: '(p, c) => { c.length; }' }]);
-    expect(outcome).toMatchObject({ status: 'failed', step: 1 });
+    expect(outcome).toMatchObject({ status: 'failed', step: 3 });
     expect(outcome.message).toMatch(/"forgot".*returned nothing \(undefined\)/s);
     const broken = train([{ kind: 'code', name: 'broken', source: 'function (p, c) {\n  return c.length +* 2;\n}' }]);
     await expect(broken).rejects.toThrow(ConfigError);
@@ -107,5 +137,20 @@ describe('rlhf grpo --reward-code', () => {
       expect(Number.isFinite(row['rewards/cats/mean'])).toBe(true);
       expect(Number.isFinite(row['rewards/length/mean'])).toBe(true);
     }
+  }, 120_000);
+
+  it('prints each reported failure to stderr and keeps running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rlhf-grpo-code-'));
+    writeCheckpointDir(join(dir, 'tiny'), await tinyLmCheckpoint(2, 48));
+    // Fails on every other call: completions 1 and 3 of each batch of 4.
+    writeFileSync(join(dir, 'odd.js'), "(prompt, completion) => {\n  globalThis.n = (globalThis.n ?? 0) + 1;\n  if (globalThis.n % 2) throw new Error('odd call');\n  return 1;\n}");
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ max_completion_length: 8, num_generations: 2, per_device_train_batch_size: 4, num_prompts: 8, save_steps: 1 }));
+    const args = ['--from', join(dir, 'tiny'), '--reward-funcs', 'length', '--reward-code', join(dir, 'odd.js'), '--config', join(dir, 'config.json'), '--steps', '2', '--out', join(dir, 'out'), '--quiet'];
+    const r = spawnSync(join('node_modules', '.bin', 'tsx'), ['src/cli/main.ts', 'grpo', ...args], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('step '));
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^step 1 reward function "odd": Your reward function failed on completion 1 of the batch \(line 3\): Error: odd call; prompt: ".*"; completion: ".*"$/);
+    expect(lines[3]).toMatch(/^step 2 reward function "odd": .*completion 3 of the batch/);
   }, 120_000);
 });

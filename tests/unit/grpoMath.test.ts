@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { combineRewards, grpoAdvantages, nanMean, nanStd, rlooAdvantages, rlooKlPenalisedRewards } from '../../src/core/grpo/groupAdvantages.ts';
+import { combineRewards, grpoAdvantages, nanMean, nanStd, rlooAdvantages, rlooKlPenalisedRewards, withoutUnjudged } from '../../src/core/grpo/groupAdvantages.ts';
+import { rewardFailuresEvents } from '../../src/core/grpo/stepRewards.ts';
 import { defaultGrpoConfig, validateGrpoConfig } from '../../src/core/grpo/grpoConfig.ts';
 import { grpoLoss, rlooLoss, type GrpoLossType } from '../../src/core/grpo/grpoLoss.ts';
 import { setupWasm } from './tfSetup.ts';
@@ -177,5 +178,67 @@ describe('GRPOConfig validation', () => {
     expect(fields).toEqual(expect.arrayContaining(['num_generations', 'loss_type', 'scale_rewards']));
     expect(validateGrpoConfig({ ...defaultGrpoConfig(), per_device_train_batch_size: 30 }).map((e) => e.field)).toEqual(['per_device_train_batch_size']);
     expect(validateGrpoConfig({ ...defaultGrpoConfig(), reward_weights: [1, 2] }, 1).map((e) => e.field)).toEqual(['reward_weights']);
+  });
+});
+
+/*
+ * Unjudged completions (reward NaN: no function judged them) are left out. GRPO, G = 3,
+ * rewards [1, NaN, 3 | 2, NaN, NaN | NaN, NaN, NaN]:
+ *   group 0 judges [1, 3]: mean 2, std sqrt((1 + 1) / 1) = 1.4142136 -> -+1 / 1.4143136 = -+0.7070568, NaN -> 0
+ *   group 1 judges only [2]: nothing to compare, advantages 0, std 0; group 2 judges none: mean NaN, std 0
+ *   over the judged completions (0, 2, 3): reward = (2 + 2 + 2) / 3 = 2,
+ *   reward_std = (1.4142136 + 1.4142136 + 0) / 3 = 0.9428090, frac_reward_zero_std = 1 / 3
+ *   'batch': judged [1, 3, 2], mean 2, std sqrt((1 + 1 + 0) / 2) = 1 -> -+1 / 1.0001 = -+0.9999000; group 1 still 0
+ */
+describe('unjudged completions (reward NaN) are left out of the group statistics', () => {
+  const rewards = [1, NaN, 3, 2, NaN, NaN, NaN, NaN, NaN];
+  it('GRPO: mean and std over the judged completions of each group; fewer than 2 judged -> advantage 0', () => {
+    const a = grpoAdvantages(rewards, 3, 'group');
+    close(a.advantages, [-0.7070568, 0, 0.7070568, 0, 0, 0, 0, 0, 0]);
+    expect(a.mean_grouped_rewards).toEqual([2, 2, NaN]);
+    expect(a.reward).toBeCloseTo(2, 6);
+    expect(a.reward_std).toBeCloseTo(0.942809, 6);
+    expect(a.frac_reward_zero_std).toBeCloseTo(1 / 3, 10);
+    const b = grpoAdvantages(rewards, 3, 'batch');
+    close(b.advantages, [-0.9999, 0, 0.9999, 0, 0, 0, 0, 0, 0]);
+    expect(b.reward_std).toBeCloseTo(1, 6);
+    expect(b.frac_reward_zero_std).toBe(0);
+    close(grpoAdvantages(rewards, 3, 'none').advantages, [-1, 0, 1, 0, 0, 0, 0, 0, 0]);
+  });
+
+  /*
+   * RLOO, G = 3, rewards [1, NaN, 4 | 2, NaN, NaN | 3, 5, 1]:
+   *   group 0 judges [1, 4] (k = 2): 1 - 4 / 1 = -3, 4 - 1 = 3; group 1 judges one: 0
+   *   group 2 judges all (sum 9): 3 - 6/2 = 0, 5 - 4/2 = 3, 1 - 8/2 = -3
+   *   group means [2.5, 2, 3] -> reward 2.5; stds [2.1213203, 0, 2] -> reward_std 1.3737734, frac 1/3
+   *   normalize over the 5 that learn, [-3, 3, 0, 3, -3]: mean 0, std sqrt(36 / 4) = 3 -> -+3 / 3.0001 = -+0.9999667
+   */
+  it('RLOO: the leave-one-out baseline over the judged completions of the group', () => {
+    const r = [1, NaN, 4, 2, NaN, NaN, 3, 5, 1];
+    const a = rlooAdvantages(r, 3, false);
+    close(a.advantages, [-3, 0, 3, 0, 0, 0, 0, 3, -3]);
+    expect(a.reward).toBeCloseTo(2.5, 6);
+    expect(a.reward_std).toBeCloseTo(1.3737734, 6);
+    expect(a.frac_reward_zero_std).toBeCloseTo(1 / 3, 10);
+    close(rlooAdvantages(r, 3, true).advantages, [-0.9999667, 0, 0.9999667, 0, 0, 0, 0, 0.9999667, -0.9999667]);
+  });
+
+  it('nothing judged: every advantage 0 and no reward; the loss-mask rows of unjudged completions are zeroed', () => {
+    const none = [NaN, NaN, NaN, NaN];
+    for (const a of [grpoAdvantages(none, 2, 'group'), rlooAdvantages(none, 2, true)]) {
+      expect(a.advantages).toEqual([0, 0, 0, 0]);
+      expect(a.reward).toBeNaN();
+    }
+    expect(withoutUnjudged([[1, 1, 0], [1, 0, 0]], [NaN, 2])).toEqual([[0, 0, 0], [1, 0, 0]]);
+  });
+});
+
+describe('a step\'s reward failures', () => {
+  it('shows the first 5 failures of each function and counts them all', () => {
+    const failure = (fn: string, index: number) => ({ function: fn, reason: 'Error: x', line: 2, index, prompt: 'p', completion: 'c' });
+    const failures = [...Array.from({ length: 7 }, (_, i) => failure('a', i)), failure('b', 3)];
+    const [event] = rewardFailuresEvents(4, failures);
+    expect(event).toEqual({ type: 'rewardFailures', step: 4, failures: [...failures.slice(0, 5), failures[7]], counts: { a: 7, b: 1 } });
+    expect(rewardFailuresEvents(4, [])).toEqual([]);
   });
 });

@@ -105,9 +105,31 @@ describe('GrpoRun', () => {
     const infinite: RewardFunction = { name: 'huge', score: async (_, c) => c.map(() => Infinity) };
     const b = await train({ method: 'grpo', config: tinyConfig(), from: lm, rewards: [], prompts: PROMPTS }, [infinite]);
     expect(b.outcome.message).toMatch(/"huge" returned Infinity/);
+  });
+
+  it('steps where no completion is judged make no update; 3 in a row end the run', async () => {
     const nan: RewardFunction = { name: 'never', score: async (_, c) => c.map(() => NaN) };
-    const c = await train({ method: 'grpo', config: tinyConfig(), from: lm, rewards: [], prompts: PROMPTS }, [nan]);
-    expect(c.outcome.message).toMatch(/the reward became NaN at step 1/);
+    const n0 = tf.memory().numTensors;
+    const { outcome, rows } = await train({ method: 'rloo', config: tinyConfig({ max_steps: 5 }), from: lm, rewards: [], prompts: PROMPTS }, [nan]);
+    expect(rows.map((r) => r.step)).toEqual([1, 2, 3]);
+    for (const row of rows) {
+      expect(row.loss).toBeUndefined();
+      expect(row.reward).toBeUndefined();
+      // A function without scoreBatch cannot fail on one completion: no failures metric.
+      expect(row['rewards/never/failures']).toBeUndefined();
+    }
+    expect(outcome).toMatchObject({ status: 'failed', step: 3, checkpointStep: 3 });
+    expect(outcome.message).toMatch(/no reward function could judge any completion for 3 steps in a row .*"never" returned NaN or null/);
+    expect(tf.memory().numTensors).toBe(n0);
+  });
+
+  it('logs objective/kl: exactly 0 at step 1 (the policy is the reference when sampling), finite after; absent when log_sequence_kl is false', async () => {
+    const { rows } = await train({ method: 'grpo', config: tinyConfig({ learning_rate: 1e-2 }), from: lm, rewards: [], prompts: PROMPTS }, [byLength]);
+    expect(rows[0]['objective/kl']).toBe(0);
+    for (const row of rows.slice(1)) expect(Number.isFinite(row['objective/kl']), JSON.stringify(row)).toBe(true);
+    const off = await train({ method: 'grpo', config: tinyConfig({ log_sequence_kl: false, max_steps: 1 }), from: lm, rewards: [], prompts: PROMPTS }, [byLength]);
+    expect(off.rows).toHaveLength(1);
+    expect('objective/kl' in off.rows[0]).toBe(false);
   });
 
   it('refuses bad settings naming the field', async () => {

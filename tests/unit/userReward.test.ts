@@ -116,3 +116,40 @@ describe('nodeReward (node:vm, per-call time limit)', () => {
     expect(buildFailure('(() => { throw new Error("at build") })()').reason).toBe('Error: at build');
   });
 });
+
+describe('nodeReward scoreBatch (failures reported, the batch goes on)', () => {
+  const prompts = ['Write a story about a cat.\n', 'Write a story about a dog.\n', 'Write a story about a fox.\n', 'Write a story about an owl.\n'];
+  const completions = ['The cat sat.', 'The dog ran.', 'The fox hid.', 'The owl flew.'];
+
+  it('a throw on some samples and a non-number on another: those score NaN with their line and sample, the rest are scored', async () => {
+    const source = '(prompt, completion) => {\n  if (prompt.includes("dog")) throw new Error("no dogs");\n  if (prompt.includes("owl")) return "owl";\n  return completion.length;\n}';
+    const batch = await nodeReward(source).scoreBatch!(prompts, completions);
+    expect(batch.scores).toEqual([12, NaN, 12, NaN]);
+    expect(batch.failures).toEqual([
+      { reason: 'Error: no dogs', line: 2, index: 1, prompt: prompts[1], completion: completions[1] },
+      { reason: 'returned the string "owl", not a number', line: null, index: 3, prompt: prompts[3], completion: completions[3] },
+    ]);
+  });
+
+  it('after a timeout the next completion is scored, in a fresh context', async () => {
+    // The counter lives in the context's globals: a fresh context after the timeout starts it again.
+    const source = '(prompt, completion) => {\n  globalThis.n = (globalThis.n ?? 0) + 1;\n  if (prompt.includes("dog")) while (true) {}\n  return globalThis.n;\n}';
+    const batch = await nodeReward(source, { timeLimitMs: 20 }).scoreBatch!(prompts, completions);
+    expect(batch.scores).toEqual([1, NaN, 1, 2]);
+    expect(batch.failures).toEqual([{ reason: 'took longer than 20 ms (an endless loop?)', line: null, index: 1, prompt: prompts[1], completion: completions[1] }]);
+  });
+
+  it('skips the rest of a batch after 3 timeouts', async () => {
+    const source = '(prompt, completion) => {\n  if (!prompt.includes("cat")) while (true) {}\n  return 1;\n}';
+    const many = [...prompts, prompts[0]];
+    const batch = await nodeReward(source, { timeLimitMs: 10 }).scoreBatch!(many, [...completions, 'The cat again.']);
+    expect(batch.scores).toEqual([1, NaN, NaN, NaN, NaN]);
+    expect(batch.failures.map((f) => [f.index, f.reason])).toEqual([
+      [1, 'took longer than 10 ms (an endless loop?)'],
+      [2, 'took longer than 10 ms (an endless loop?)'],
+      [3, 'took longer than 10 ms (an endless loop?)'],
+      [4, 'skipped: 3 calls timed out in this batch'],
+    ]);
+    expect(batch.failures[3]).toMatchObject({ prompt: prompts[0], completion: 'The cat again.' });
+  });
+});

@@ -19,6 +19,7 @@ import { RewardScorer } from '../reward/rewardScorer.ts';
 import { PpoRun, type PpoRequest } from '../ppo/ppoTrainer.ts';
 import { GrpoRun, type GrpoRequest } from '../grpo/grpoTrainer.ts';
 import type { CodeRewardFactory } from '../grpo/rewardSources.ts';
+import { bestOfNBaseline, type BestOfNRequest } from '../grpo/bestOfNBaseline.ts';
 import { DpoRun, type DpoRequest } from '../dpo/dpoTrainer.ts';
 import { generateComparisonSet, validateComparisonSpec, type ComparisonRequest } from '../preferences/comparisons.ts';
 import type { BackendChoice, BackendName, CheckpointFiles, SamplingConfig } from '../train/pretrainConfig.ts';
@@ -194,6 +195,18 @@ export function createEngine(options: EngineOptions): EngineApi {
       } finally {
         running = false;
         model.dispose();
+      }
+    },
+
+    async bestOfN(request: BestOfNRequest, onProgress: (done: number, total: number) => void) {
+      if (running) throw new Error('a run is training; wait for it to finish or stop it first');
+      // Marked as running so stop() ends it and no training run starts meanwhile.
+      running = true;
+      stopRequested = false;
+      try {
+        return await bestOfNBaseline(request, onProgress, () => stopRequested, options.codeReward);
+      } finally {
+        running = false;
       }
     },
 

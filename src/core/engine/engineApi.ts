@@ -13,7 +13,9 @@ import type { RewardEvalReport } from '../reward/rewardEval.ts';
 import type { RewardRequest } from '../reward/rewardTrainer.ts';
 import type { PpoRequest } from '../ppo/ppoTrainer.ts';
 import type { GrpoRequest } from '../grpo/grpoTrainer.ts';
+import type { BestOfNRequest, BestOfNResult } from '../grpo/bestOfNBaseline.ts';
 import type { DpoRequest } from '../dpo/dpoTrainer.ts';
+import type { RewardFailure } from '../rewards/userRewardSource.ts';
 import type { ComparisonRequest, GeneratedComparison } from '../preferences/comparisons.ts';
 import type {
   BackendChoice,
@@ -69,7 +71,16 @@ export type TrainEvent =
   | { type: 'checkpoint'; step: number; files: CheckpointFiles }
   /** The reward model's held-out rewards and most-wrong pairs, for the scoring view; sent at each eval. */
   | { type: 'rewardEval'; report: RewardEvalReport }
-  | { type: 'status'; state: 'running' | 'paused'; step: number };
+  | { type: 'status'; state: 'running' | 'paused'; step: number }
+  /**
+   * GRPO/RLOO: calls of a reward function that failed at this step (a throw, a non-number, a
+   * timeout), each with the function's name, the line and the sample; those completions count as
+   * "cannot judge" (NaN) and the run goes on. `counts` is every failure of the step by function.
+   */
+  | { type: 'rewardFailures'; step: number; failures: NamedRewardFailure[]; counts: Record<string, number> };
+
+/** A failed call of a named reward function (src/core/rewards/userRewardSource.ts RewardFailure). */
+export type NamedRewardFailure = RewardFailure & { function: string };
 
 export interface RunOutcome {
   status: 'finished' | 'stopped' | 'failed';
@@ -107,6 +118,11 @@ export interface EngineApi extends LiveDpoApi {
   ppo(request: PpoRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
   /** GRPO or RLOO from a language-model checkpoint with weighted reward functions (TRL's GRPOTrainer / RLOOTrainer loop). */
   grpo(request: GrpoRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
+  /**
+   * The best-of-n baseline of the overoptimization chart: n_max samples per prompt from a checkpoint,
+   * ranked by the proxy reward, with gold and proxy scores per n. Reports progress per prompt; stop() ends it early.
+   */
+  bestOfN(request: BestOfNRequest, onProgress: (done: number, total: number) => void): Promise<BestOfNResult>;
   /** Offline preference optimisation (DPO, KTO, ORPO, CPO) from a language-model checkpoint on preference pairs. */
   dpo(request: DpoRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
   /** Rewards of (prompt, completion) items under a reward-model checkpoint, in order. */

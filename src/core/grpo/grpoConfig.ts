@@ -47,6 +47,12 @@ export interface GrpoConfig {
   save_steps: number;
   /** Prompts of the built-in story-request set (used when the request gives none). */
   num_prompts: number;
+  /**
+   * Not TRL's: keep a frozen copy of the starting model even when beta is 0 and log `objective/kl`,
+   * each completion's summed log(pi / pi_ref) (k1) at sampling time, averaged (as PPO's objective/kl).
+   * The overoptimization chart plots rewards against its square root. Costs one reference forward pass a step.
+   */
+  log_sequence_kl: boolean;
 }
 
 export function defaultGrpoConfig(method: GroupMethod = 'grpo'): GrpoConfig {
@@ -79,6 +85,7 @@ export function defaultGrpoConfig(method: GroupMethod = 'grpo'): GrpoConfig {
     weight_decay: 0,
     save_steps: 20,
     num_prompts: 256,
+    log_sequence_kl: true,
   };
 }
 
@@ -116,5 +123,6 @@ export function validateGrpoConfig(c: GrpoConfig, rewardFunctions?: number): Fie
   num('weight_decay', 0, 1);
   int('save_steps', 1, 1_000_000);
   int('num_prompts', 1, 100_000);
+  bool('log_sequence_kl');
   return errors;
 }

@@ -4,14 +4,18 @@
  * num_generations completions of each (PPO's KV-cached sampler), score them with every reward
  * function, combine with reward_weights, turn rewards into group-relative advantages
  * (groupAdvantages.ts), then num_iterations optimizer steps of the clipped loss (grpoLoss.ts) on
- * the whole batch. No value model: the group is the baseline. The gold score is always logged
+ * the whole batch. No value model: the group is the baseline. A reward function failing on some
+ * completions (user code: stepRewards.ts) leaves those unjudged and the run goes on; the step
+ * reports the failures (a rewardFailures event). Completions no function judged are left out of
+ * learning; a step with none judged makes no update, and MAX_UNJUDGED_STEPS such steps in a row end
+ * the run. The gold score is always logged
  * (gold/score_mean), whatever the policy optimises, so reward hacking shows. Checkpoints are
  * language-model checkpoints, stage 'grpo'. Knows nothing of workers or files.
  */
 import * as tf from '@tensorflow/tfjs';
 import { activeBackend } from '../backend.ts';
 import { instructionPrompts } from '../data/instructions.ts';
-import type { RunOutcome, TrainEvent, TrainingJob } from '../engine/engineApi.ts';
+import type { NamedRewardFailure, RunOutcome, TrainEvent, TrainingJob } from '../engine/engineApi.ts';
 import { checkpointFiles, modelFromCheckpoint, parseCheckpoint, type ParsedCheckpoint } from '../model/checkpoint.ts';
 import { countParameters, type GPT } from '../model/gpt.ts';
 import { sequenceBatch } from '../ppo/policyValue.ts';
@@ -29,10 +33,11 @@ import { StepCheckpoints } from '../train/stepCheckpoints.ts';
 import { makeOptimizerStep } from '../train/trainStep.ts';
 import { ConfigError } from '../train/validate.ts';
 import { completionLogprobsAndEntropy } from './completionLogprobs.ts';
-import { combineRewards, grpoAdvantages, mean, nanMean, nanStd, rlooAdvantages, rlooKlPenalisedRewards } from './groupAdvantages.ts';
+import { combineRewards, grpoAdvantages, mean, nanMean, nanStd, rlooAdvantages, rlooKlPenalisedRewards, withoutUnjudged } from './groupAdvantages.ts';
 import { epsilonHigh, validateGrpoConfig, type GroupMethod, type GrpoConfig } from './grpoConfig.ts';
 import { grpoLoss, maskedTokenMean, rlooLoss } from './grpoLoss.ts';
 import { makeRewardFunctions, type CodeRewardFactory, type GrpoRewardSource } from './rewardSources.ts';
+import { MAX_UNJUDGED_STEPS, failureMetrics, rewardFailuresEvents, scoreStep, unjudgedMessage } from './stepRewards.ts';
 
 export interface GrpoRequest {
   method: GroupMethod;
@@ -51,6 +56,7 @@ export interface GrpoRequest {
 
 /** One shown completion: its combined reward, each function's score, advantage and gold score. */
 export interface GrpoSample extends Sample {
+  /** NaN: no function judged it (left out of learning, advantage 0). */
   reward: number;
   /** Each reward function's score by name (NaN: that function could not judge it). */
   rewards: Record<string, number>;
@@ -61,7 +67,7 @@ export interface GrpoSample extends Sample {
 /** Completions shown per step: the first prompt's group, so they can be compared with each other. */
 const SAMPLES_PER_STEP = 4;
 /** Per optimizer step, kept past the step for log time. */
-const STEP_STATS = ['loss', 'kl', 'clip_ratio/low_mean', 'clip_ratio/high_mean', 'clip_ratio/region_mean', 'entropy'] as const;
+const STEP_STATS = ['loss', 'kl', 'clip_ratio/low_mean', 'clip_ratio/high_mean', 'clip_ratio/region_mean', 'entropy', 'objective/kl'] as const;
 
 const toMatrix = (flat: ArrayLike<number>, N: number, T: number): number[][] => Array.from({ length: N }, (_, b) => Array.from({ length: T }, (_, t) => flat[b * T + t]));
 
@@ -109,8 +115,8 @@ export class GrpoRun implements TrainingJob {
     const clip = { epsilon: config.epsilon, epsilon_high: epsilonHigh(config) };
 
     const lm = (this.model = modelFromCheckpoint(parsed));
-    // The reference is needed only for the KL term.
-    const ref = config.beta !== 0 ? modelFromCheckpoint(parsed) : null;
+    // The reference is needed for the KL term, and to log how far the policy has moved (log_sequence_kl).
+    const ref = config.beta !== 0 || config.log_sequence_kl ? modelFromCheckpoint(parsed) : null;
     const optimizer = tf.train.adam(config.learning_rate, 0.9, 0.999, 1e-8);
     const optimizerStep = makeOptimizerStep(lm.params, optimizer, config);
     const promptRng = new Rng(config.seed + 1);
@@ -131,6 +137,9 @@ export class GrpoRun implements TrainingJob {
     let pending: tf.Tensor[] = [];
     const saves = new StepCheckpoints((at) => checkpointFiles(lm, tokenizer, info(at)), config.save_steps, config.max_steps);
     let step = 0;
+    /** Steps in a row with no judged completion, and their failures. */
+    let unjudgedSteps = 0;
+    const streak: NamedRewardFailure[] = [];
     const keptNote = () => `The last good checkpoint${saves.step !== undefined ? ` (step ${saves.step})` : ''} is kept.`;
     const failed = (what: string, value: number): RunOutcome => ({
       status: 'failed',
@@ -152,7 +161,9 @@ export class GrpoRun implements TrainingJob {
         const layout = sequenceBatch(queries, completionIds, T, eos);
         const terminated = completionIds.map((c) => c[c.length - 1] === eos);
         // Completion tokens up to and including end-of-text; truncated ones dropped when asked.
-        const mask = completionIds.map((c, b) => Array.from({ length: T }, (_, t) => (t < c.length && (terminated[b] || !config.mask_truncated_completions) ? 1 : 0)));
+        let mask: number[][] = completionIds.map((c, b) => Array.from({ length: T }, (_, t) => (t < c.length && (terminated[b] || !config.mask_truncated_completions) ? 1 : 0)));
+        // Every sampled token, truncated or not: objective/kl measures the whole completion.
+        const lengthMask = completionIds.map((c) => Array.from({ length: T }, (_, t) => (t < c.length ? 1 : 0)));
         const needOld = method === 'rloo' || config.num_iterations > 1;
         let oldLogprobs: number[][] | null = null;
         let refLogprobs: number[][] | null = null;
@@ -167,24 +178,19 @@ export class GrpoRun implements TrainingJob {
         // 2. Rewards: every function's scores (texts without end-of-text), combined with the weights.
         const prompts = idx.map((i) => promptTexts[i]);
         const completions = completionIds.map((c) => tokenizer.decode(c.filter((id) => id !== eos)));
-        const perFunction: number[][] = [];
-        for (const f of functions) {
-          let scores: number[];
-          try {
-            scores = await f.score(prompts, completions);
-          } catch (e) {
-            return { status: 'failed', step: step + 1, checkpointStep: saves.step, message: `the reward function "${f.name}" threw at step ${step + 1}: ${(e as Error)?.message ?? String(e)}. ${keptNote()}` };
-          }
-          if (!Array.isArray(scores) || scores.length !== N || scores.some((s) => typeof s !== 'number')) {
-            return { status: 'failed', step: step + 1, checkpointStep: saves.step, message: `the reward function "${f.name}" returned ${Array.isArray(scores) ? `${scores.length} values, not ${N} numbers` : 'something other than a list of numbers'} at step ${step + 1}. ${keptNote()}` };
-          }
-          const infinite = scores.find((s) => s === Infinity || s === -Infinity);
-          if (infinite !== undefined) return { ...failed('reward', infinite), message: `the reward function "${f.name}" returned ${infinite} at step ${step + 1}; training stopped. ${keptNote()}` };
-          perFunction.push(scores);
-        }
+        const scored = await scoreStep(functions, prompts, completions, step + 1);
+        if ('problem' in scored) return { status: 'failed', step: step + 1, checkpointStep: saves.step, message: `${scored.problem} ${keptNote()}` };
+        const { perFunction, failures } = scored;
         const combined = combineRewards(perFunction, weights);
-        const badReward = combined.find((r) => !Number.isFinite(r));
+        // NaN: no function judged that completion (left out of learning below); anything else non-finite ends the run.
+        const badReward = combined.find((r) => !Number.isNaN(r) && !Number.isFinite(r));
         if (badReward !== undefined) return failed('reward', badReward);
+        const anyJudged = combined.some((r) => !Number.isNaN(r));
+        if (anyJudged) streak.length = 0;
+        else streak.push(...failures);
+        unjudgedSteps = anyJudged ? 0 : unjudgedSteps + 1;
+        // Unjudged completions add nothing to the loss, its token count or the entropy logged.
+        mask = withoutUnjudged(mask, combined);
         const goldScores = await gold.score(prompts, completions);
 
         // 3. Advantages: the group is the baseline.
@@ -198,56 +204,67 @@ export class GrpoRun implements TrainingJob {
         }
         const numItems = Math.max(1, mask.flat().reduce((a: number, b) => a + b, 0));
 
-        // 4. num_iterations optimizer steps on the whole batch.
-        for (let it = 0; it < config.num_iterations; it++) {
-          const kept: { stats?: tf.Tensor } = {};
-          const loss = optimizerStep(() => {
-            const now = completionLogprobsAndEntropy(lm, layout, config.temperature);
-            const maskT = tf.tensor2d(mask, [N, T]);
-            const advantages = tf.tensor1d(adv.advantages);
-            const out =
-              method === 'grpo'
-                ? grpoLoss(
-                    { logprobs: now.logprobs, old_logprobs: oldLogprobs ? tf.tensor2d(oldLogprobs, [N, T]) : null, ref_logprobs: refLogprobs ? tf.tensor2d(refLogprobs, [N, T]) : null, advantages, mask: maskT },
-                    { ...clip, beta: config.beta, loss_type: config.loss_type, max_completion_length: T, num_items_in_batch: numItems },
-                  )
-                : rlooLoss({ logprobs: now.logprobs, old_logps: tf.tensor1d(oldLogprobs!.map((row, b) => row.reduce((s, lp, t) => s + lp * mask[b][t], 0))), advantages, mask: maskT }, clip);
-            kept.stats = tf.keep(tf.stack([out.kl, out.clip_low, out.clip_high, out.clip_region, maskedTokenMean(now.entropy, maskT)]));
-            return out.loss;
-          }, lr);
-          pending.push(loss, kept.stats!);
+        // 4. num_iterations optimizer steps on the whole batch; none when no completion was judged.
+        let stat: ((k: number) => number[]) | null = null;
+        if (anyJudged) {
+          for (let it = 0; it < config.num_iterations; it++) {
+            const kept: { stats?: tf.Tensor } = {};
+            const loss = optimizerStep(() => {
+              const now = completionLogprobsAndEntropy(lm, layout, config.temperature);
+              const maskT = tf.tensor2d(mask, [N, T]);
+              const advantages = tf.tensor1d(adv.advantages);
+              const out =
+                method === 'grpo'
+                  ? grpoLoss(
+                      { logprobs: now.logprobs, old_logprobs: oldLogprobs ? tf.tensor2d(oldLogprobs, [N, T]) : null, ref_logprobs: refLogprobs ? tf.tensor2d(refLogprobs, [N, T]) : null, advantages, mask: maskT },
+                      { ...clip, beta: config.beta, loss_type: config.loss_type, max_completion_length: T, num_items_in_batch: numItems },
+                    )
+                  : rlooLoss({ logprobs: now.logprobs, old_logps: tf.tensor1d(oldLogprobs!.map((row, b) => row.reduce((s, lp, t) => s + lp * mask[b][t], 0))), advantages, mask: maskT }, clip);
+              // k1 summed over each completion, averaged over the batch: before this iteration's update,
+              // so on the first iteration it is the KL at sampling time.
+              const sequenceKl = refLogprobs ? tf.div(tf.sum(tf.mul(tf.sub(now.logprobs, tf.tensor2d(refLogprobs, [N, T])), tf.tensor2d(lengthMask, [N, T]))), N) : tf.scalar(0);
+              kept.stats = tf.keep(tf.stack([out.kl, out.clip_low, out.clip_high, out.clip_region, maskedTokenMean(now.entropy, maskT), sequenceKl]));
+              return out.loss;
+            }, lr);
+            pending.push(loss, kept.stats!);
+          }
+          const stacked = tf.tidy(() => tf.concat(pending.map((t) => tf.reshape(t, [-1]))));
+          const statsFlat = await stacked.data();
+          stacked.dispose();
+          tf.dispose(pending);
+          pending = [];
+          const per = STEP_STATS.length;
+          stat = (k: number) => Array.from({ length: config.num_iterations }, (_, u) => statsFlat[u * per + k]);
+          const badLoss = stat(0).find((l) => !Number.isFinite(l));
+          if (badLoss !== undefined) return failed('loss', badLoss);
         }
-        const stacked = tf.tidy(() => tf.concat(pending.map((t) => tf.reshape(t, [-1]))));
-        const statsFlat = await stacked.data();
-        stacked.dispose();
-        tf.dispose(pending);
-        pending = [];
-        const per = STEP_STATS.length;
-        const stat = (k: number) => Array.from({ length: config.num_iterations }, (_, u) => statsFlat[u * per + k]);
-        const badLoss = stat(0).find((l) => !Number.isFinite(l));
-        if (badLoss !== undefined) return failed('loss', badLoss);
         step++;
 
         // 5. Metrics under TRL's names, samples, checkpoint.
         const lengths = completionIds.map((c) => c.length);
         const terminatedLengths = lengths.filter((_, b) => terminated[b]);
-        const row: MetricRow = {
-          step,
-          episode: step * N,
+        // The update's own numbers, when there was one.
+        const updateMetrics = (stat: (k: number) => number[]): Record<string, number> => ({
           loss: mean(stat(0)),
-          reward: adv.reward,
-          reward_std: adv.reward_std,
-          frac_reward_zero_std: adv.frac_reward_zero_std,
-          ...Object.fromEntries(functions.flatMap((f, i) => [[`rewards/${f.name}/mean`, nanMean(perFunction[i])], [`rewards/${f.name}/std`, nanStd(perFunction[i])]])),
-          'gold/score_mean': mean(goldScores),
           // GRPO: k3 per token from the loss; RLOO: k1 per token at sampling time. TRL logs it only when beta != 0.
           ...(config.beta !== 0 ? { kl: method === 'grpo' ? mean(stat(1)) : rlooKl!.reduce((a, b) => a + b, 0) / numItems } : {}),
+          ...(config.log_sequence_kl ? { 'objective/kl': stat(6)[0] } : {}),
           entropy: mean(stat(5)),
           'clip_ratio/low_mean': mean(stat(2)),
           'clip_ratio/low_min': Math.min(...stat(2)),
           'clip_ratio/high_mean': mean(stat(3)),
           'clip_ratio/high_max': Math.max(...stat(3)),
           'clip_ratio/region_mean': mean(stat(4)),
+        });
+        const row: MetricRow = {
+          step,
+          episode: step * N,
+          ...(stat ? updateMetrics(stat) : {}),
+          // Over the judged completions; none judged: nothing to report.
+          ...(anyJudged ? { reward: adv.reward, reward_std: adv.reward_std, frac_reward_zero_std: adv.frac_reward_zero_std } : {}),
+          ...Object.fromEntries(functions.flatMap((f, i) => [[`rewards/${f.name}/mean`, nanMean(perFunction[i])], [`rewards/${f.name}/std`, nanStd(perFunction[i])]])),
+          ...failureMetrics(functions, failures),
+          'gold/score_mean': mean(goldScores),
           'completions/mean_length': mean(lengths),
           'completions/min_length': Math.min(...lengths),
           'completions/max_length': Math.max(...lengths),
@@ -264,7 +281,8 @@ export class GrpoRun implements TrainingJob {
           advantage: adv.advantages[b],
           gold_score: goldScores[b],
         }));
-        await saves.send(step, [{ type: 'metrics', rows: [row] }, { type: 'samples', step, samples }], onEvents);
+        await saves.send(step, [{ type: 'metrics', rows: [row] }, { type: 'samples', step, samples }, ...rewardFailuresEvents(step, failures)], onEvents);
+        if (unjudgedSteps >= MAX_UNJUDGED_STEPS) return { status: 'failed', step, checkpointStep: saves.step, message: `${unjudgedMessage(step, functions, streak)} ${keptNote()}` };
       }
       return await saves.end(step, onEvents);
     } finally {

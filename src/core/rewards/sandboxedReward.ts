@@ -4,14 +4,24 @@
  * engine worker, so this usually starts a worker from inside a worker (Chromium allows it; Vite
  * bundles the nested worker from the `new Worker(new URL(...))` below).
  *
- * Failures: score() rejects with a RewardFunctionError (userRewardSource.ts) whose `failure` says
- * why (a throw, a non-number, a timeout), the source line when known, and the sample. The trainer
- * shows it and ends the run cleanly; the sandbox stays usable. On a timeout the stuck worker is
- * terminated and a fresh one is built on the next call.
+ * Failures: scoreBatch() reports each failing call (a throw, a non-number, a timeout) with the
+ * source line when known and the sample, scores that completion NaN and goes on with the next;
+ * score() rejects with a RewardFunctionError for the first one. On a timeout the stuck worker is
+ * terminated and a fresh one is built to score the rest; after MAX_TIMEOUTS_PER_BATCH timeouts the
+ * rest of the batch is skipped (each reported as a failure), so one step takes bounded time. Only a
+ * function that cannot be built or started rejects scoreBatch().
  */
-import type { RewardFunction } from './rewardFunction.ts';
+import type { RewardFunction, ScoredBatch } from './rewardFunction.ts';
 import type { SandboxReply, SandboxRequest } from './sandboxProtocol.ts';
-import { RewardFunctionError, checkRewardSource, timeLimitReason, type RewardFailure } from './userRewardSource.ts';
+import {
+  MAX_TIMEOUTS_PER_BATCH,
+  RewardFunctionError,
+  checkRewardSource,
+  scoresOrFirstFailure,
+  skippedFailures,
+  timeLimitReason,
+  type RewardFailure,
+} from './userRewardSource.ts';
 
 export interface SandboxedRewardOptions {
   /** Name in metric keys (rewards/<name>/mean). */
@@ -27,6 +37,7 @@ export interface SandboxedRewardOptions {
 export interface SandboxedReward extends RewardFunction {
   /** Starts the worker and builds the function; rejects with a RewardFunctionError when it cannot. */
   ready(): Promise<void>;
+  scoreBatch(prompts: readonly string[], completions: readonly string[]): Promise<ScoredBatch>;
 }
 
 function defaultWorker(): Worker {
@@ -43,7 +54,7 @@ interface Session {
 
 /**
  * Throws a RewardFunctionError at once when the source does not parse or is not a function
- * expression; everything else is reported by ready() or score().
+ * expression; everything else is reported by ready(), scoreBatch() or score().
  */
 export function sandboxedReward(source: string, options: SandboxedRewardOptions = {}): SandboxedReward {
   const timeLimitMs = options.timeLimitMs ?? 200;
@@ -116,48 +127,85 @@ export function sandboxedReward(source: string, options: SandboxedRewardOptions 
     return session;
   }
 
-  /** Scores one batch in the sandbox, each call timed from the worker's 'progress' message. */
-  function run(s: Session, prompts: string[], completions: string[]): Promise<number[]> {
+  /**
+   * Scores completions `from`..end in the session's worker, each call timed from its 'progress'
+   * message; `onResult` gets every call's score or failure. Resolves null once the last one is
+   * scored, or with the call that timed out or crashed the worker (then terminated); rejects with
+   * a RewardFunctionError when the worker cannot score at all.
+   */
+  function run(
+    s: Session,
+    prompts: string[],
+    completions: string[],
+    from: number,
+    onResult: (index: number, score: number, failure: RewardFailure | null) => void,
+  ): Promise<{ failure: RewardFailure; timedOut: boolean } | null> {
     const id = nextId++;
-    return new Promise<number[]>((resolve, reject) => {
-      let index = 0;
-      const fail = (failure: RewardFailure, terminate: boolean) => {
+    return new Promise((resolve, reject) => {
+      let index = from;
+      const stuck = (reason: string, timedOut: boolean) => {
         clearTimeout(timer);
-        if (terminate) stop(s);
-        else idle(s);
-        reject(new RewardFunctionError(failure));
+        stop(s);
+        resolve({ failure: { reason, line: null, index, prompt: prompts[index] ?? '', completion: completions[index] ?? '' }, timedOut });
       };
-      const arm = () => setTimeout(
-        () => fail({ reason: timeLimitReason(timeLimitMs), line: null, index, prompt: prompts[index] ?? '', completion: completions[index] ?? '' }, true),
-        timeLimitMs,
-      );
+      const arm = () => setTimeout(() => stuck(timeLimitReason(timeLimitMs), true), timeLimitMs);
       let timer = arm();
-      s.onCrash = (message) => fail({ reason: message, line: null, index, prompt: prompts[index] ?? '', completion: completions[index] ?? '' }, true);
+      s.onCrash = (message) => stuck(message, false);
       s.onReply = (reply) => {
         if (!('id' in reply) || reply.id !== id) return;
         clearTimeout(timer);
         if (reply.type === 'progress') {
           index = reply.index;
           timer = arm();
-        } else if (reply.type === 'scores') {
+        } else if (reply.type === 'result') {
+          onResult(reply.index, reply.score, reply.failure);
+          if (reply.index < completions.length - 1) timer = arm();
+          else {
+            idle(s);
+            resolve(null);
+          }
+        } else if (reply.type === 'failed') {
           idle(s);
-          resolve(reply.scores);
+          reject(new RewardFunctionError(reply.failure));
         }
-        else if (reply.type === 'failed') fail(reply.failure, false);
       };
-      s.worker.postMessage({ type: 'score', id, prompts, completions } satisfies SandboxRequest);
+      s.worker.postMessage({ type: 'score', id, from, prompts, completions } satisfies SandboxRequest);
     });
+  }
+
+  /** One batch, failures reported: after a stuck call a fresh worker scores the rest. */
+  async function scoreAll(prompts: string[], completions: string[]): Promise<ScoredBatch> {
+    const scores = completions.map(() => NaN);
+    const failures: RewardFailure[] = [];
+    let timeouts = 0;
+    for (let from = 0; from < completions.length;) {
+      const stuck = await run(await ensureSession(), prompts, completions, from, (index, score, failure) => {
+        scores[index] = score;
+        if (failure) failures.push(failure);
+      });
+      if (!stuck) break;
+      failures.push(stuck.failure);
+      from = stuck.failure.index + 1;
+      if (stuck.timedOut && ++timeouts >= MAX_TIMEOUTS_PER_BATCH) {
+        failures.push(...skippedFailures(prompts, completions, from));
+        break;
+      }
+    }
+    return { scores, failures };
+  }
+
+  function scoreBatch(prompts: readonly string[], completions: readonly string[]): Promise<ScoredBatch> {
+    if (completions.length === 0) return Promise.resolve({ scores: [], failures: [] });
+    const result = queue.then(() => scoreAll([...prompts], [...completions]));
+    queue = result.catch(() => undefined);
+    return result;
   }
 
   return {
     name: options.name ?? 'user',
     ready: () => ensureSession().then(() => undefined),
-    score(prompts, completions) {
-      if (completions.length === 0) return Promise.resolve([]);
-      const result = queue.then(async () => run(await ensureSession(), [...prompts], [...completions]));
-      queue = result.catch(() => undefined);
-      return result;
-    },
+    scoreBatch,
+    score: async (prompts, completions) => scoresOrFirstFailure(await scoreBatch(prompts, completions)),
     dispose: () => stop(),
   };
 }

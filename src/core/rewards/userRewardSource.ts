@@ -8,6 +8,7 @@
  * anything else (undefined, a string, NaN, Infinity, a Promise) is a failure, so a forgotten
  * `return` or a division by zero shows up at once instead of training on garbage.
  */
+import type { ScoredBatch } from './rewardFunction.ts';
 
 /** Why one call of a user's reward function failed, with what is needed to find and fix it. */
 export interface RewardFailure {
@@ -22,8 +23,8 @@ export interface RewardFailure {
 }
 
 /**
- * The error a user reward function's score() rejects with; the trainer shows `message` (or the
- * fields) and stops the run cleanly. `failure` is a plain object, safe to post through a worker
+ * The error a user reward function's score() rejects with (its first failing call), and
+ * scoreBatch() when the whole function fails (index -1: it cannot be built or started). `failure` is a plain object, safe to post through a worker
  * boundary (comlink keeps only an Error's message).
  */
 export class RewardFunctionError extends Error {
@@ -81,6 +82,29 @@ export function blockedMessage(name: string): string {
 
 export function timeLimitReason(timeLimitMs: number): string {
   return `took longer than ${timeLimitMs} ms (an endless loop?)`;
+}
+
+/**
+ * Timeouts one batch may have before the rest of it is skipped: each costs the whole time limit
+ * (and, in the browser, a fresh sandbox), so a function that loops on most completions would
+ * otherwise hold a training step for batch size x the limit.
+ */
+export const MAX_TIMEOUTS_PER_BATCH = 3;
+
+export function skippedReason(timeouts: number): string {
+  return `skipped: ${timeouts} calls timed out in this batch`;
+}
+
+/** The failures of the completions after `from` that a batch skipped once it had too many timeouts. */
+export function skippedFailures(prompts: readonly string[], completions: readonly string[], from: number): RewardFailure[] {
+  const reason = skippedReason(MAX_TIMEOUTS_PER_BATCH);
+  return completions.slice(from).map((completion, k) => ({ reason, line: null, index: from + k, prompt: prompts[from + k] ?? '', completion }));
+}
+
+/** score() from scoreBatch(): the scores, or a RewardFunctionError for the batch's first failure. */
+export function scoresOrFirstFailure(batch: ScoredBatch): number[] {
+  if (batch.failures.length) throw new RewardFunctionError(batch.failures[0]);
+  return batch.scores;
 }
 
 /** What a thrown value says, without calling user code (a thrown object's toString could loop). */
