@@ -5,10 +5,12 @@
  * a field the engine refused a run for shows its message there too.
  */
 import { defaultGrpoConfig, validateGrpoConfig, type GroupMethod, type GrpoConfig } from '../core/grpo/grpoConfig.ts';
+import type { GoldSpec } from '../core/preferences/goldScore.ts';
 import type { FieldError } from '../core/train/validate.ts';
 import type { RunStage } from '../lib/db.ts';
 import { rewardChoiceErrors, rewardName, rewardWeights, storedRewardChoices, type GrpoRewardChoice } from './grpoRewardChoices.ts';
 import { history } from './history.svelte.ts';
+import { simulator } from './preferenceSimulator.svelte.ts';
 import { runSourceKey, runSourceOptions, stageOf, type ModelSourceKey } from './modelSources.ts';
 
 export type { GrpoRewardChoice } from './grpoRewardChoices.ts';
@@ -44,6 +46,11 @@ class GrpoForm {
   epsilonHighText = $state('');
   /** A message the engine gave for a field when it refused a run. */
   refusal = $state.raw<FieldError | null>(null);
+  /**
+   * The gold preference for the next run when a lesson (or a reopened run's settings) sets one;
+   * null: the simulated annotator's, from the Preferences tab.
+   */
+  goldOverride = $state.raw<{ spec: GoldSpec; why: string } | null>(null);
 
   errors = $derived.by((): FieldError[] => {
     // The weights are checked per function below; the config's own list is built from them.
@@ -115,6 +122,11 @@ class GrpoForm {
     return { ...($state.snapshot(this.config) as GrpoConfig), reward_weights: rewardWeights(this.rewards) };
   }
 
+  /** The gold preference a run started now is scored against. */
+  goldSpec(): GoldSpec {
+    return this.goldOverride?.spec ?? ($state.snapshot(simulator.spec.gold) as GoldSpec);
+  }
+
   rewardsSnapshot(): GrpoRewardChoice[] {
     return $state.snapshot(this.rewards) as GrpoRewardChoice[];
   }
@@ -134,6 +146,9 @@ class GrpoForm {
     if (offered(settings.source, GRPO_POLICY_STAGES, true)) this.source = settings.source;
     const rewards = storedRewardChoices(settings.rewards, (key): key is ModelSourceKey => offered(key, GRPO_REWARD_STAGES, false));
     if (rewards) this.rewards = rewards;
+    // A run trained against another gold than the Preferences tab's now (a lesson's) keeps it.
+    const gold = settings.gold_spec as GoldSpec | undefined;
+    this.goldOverride = gold && JSON.stringify(gold) !== JSON.stringify($state.snapshot(simulator.spec.gold)) ? { spec: gold, why: 'the run whose settings these are' } : null;
     this.refusal = null;
   }
 }

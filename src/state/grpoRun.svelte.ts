@@ -8,13 +8,12 @@
 import * as Comlink from 'comlink';
 import type { NamedRewardFailure, TrainEvent } from '../core/engine/engineApi.ts';
 import type { GrpoSample } from '../core/grpo/grpoTrainer.ts';
-import { describeGoldSpec, type GoldSpec } from '../core/preferences/goldScore.ts';
+import { describeGoldSpec } from '../core/preferences/goldScore.ts';
 import type { CheckpointFiles } from '../core/train/pretrainConfig.ts';
 import { engine } from '../lib/engine.ts';
 import { grpoForm } from './grpoForm.svelte.ts';
-import { describeRewards, rewardField, rewardSources } from './grpoRewardChoices.ts';
+import { describeRewards, rewardField, rewardSources, type GrpoRewardChoice } from './grpoRewardChoices.ts';
 import { loadModelSource } from './modelSources.ts';
-import { simulator } from './preferenceSimulator.svelte.ts';
 import { TrainingRunState } from './trainingRun.svelte.ts';
 
 export type { GrpoSample } from '../core/grpo/grpoTrainer.ts';
@@ -26,6 +25,21 @@ export type StepRewardFailure = NamedRewardFailure & { step: number };
 const MAX_FAILURES = 50;
 
 const METHOD_WORDS = { grpo: 'GRPO', rloo: 'RLOO' } as const;
+
+/**
+ * The checkpoints of the list's reward models, by picker key, each loaded once (the list's names keep
+ * it to one); their weight buffers are added to `buffers`, to be transferred to the worker.
+ */
+export async function loadRewardModels(choices: readonly GrpoRewardChoice[], buffers: ArrayBuffer[]): Promise<Map<string, CheckpointFiles>> {
+  const models = new Map<string, CheckpointFiles>();
+  for (const choice of choices) {
+    if (choice.kind !== 'model' || !choice.source || models.has(choice.source)) continue;
+    const rm = await loadModelSource(choice.source);
+    models.set(choice.source, rm.files);
+    buffers.push(rm.files.model);
+  }
+  return models;
+}
 
 class GrpoRunState extends TrainingRunState {
   /** The live run's reward failures, newest first, at most MAX_FAILURES. */
@@ -74,24 +88,17 @@ class GrpoRunState extends TrainingRunState {
       if (!grpoForm.source) throw new Error('Choose the checkpoint the policy starts from.');
       const from = await loadModelSource(grpoForm.source);
       const buffers: ArrayBuffer[] = [from.files.model];
-      // Each reward model once, by its picker key (the list's names keep it to one).
-      const models = new Map<string, CheckpointFiles>();
-      for (const choice of choices) {
-        if (choice.kind !== 'model' || !choice.source || models.has(choice.source)) continue;
-        const rm = await loadModelSource(choice.source);
-        models.set(choice.source, rm.files);
-        buffers.push(rm.files.model);
-      }
-      // The gold preference set on the Preferences tab (the simulated annotator's): a reward when
-      // listed, and always logged as gold/score_mean.
-      const goldSpec = $state.snapshot(simulator.spec.gold) as GoldSpec;
+      const models = await loadRewardModels(choices, buffers);
+      // The gold preference (the Preferences tab's simulated annotator's, or a lesson's): a reward
+      // when listed, and always logged as gold/score_mean.
+      const goldSpec = grpoForm.goldSpec();
       const rewards = rewardSources(choices, goldSpec, models);
       const rewardLabel = describeRewards(choices);
       return {
         name: `${METHOD_WORDS[method]} from ${from.label} · ${rewardLabel}`,
         maxSteps: config.max_steps,
         startedFrom: from.label,
-        settings: { ...config, method, source: grpoForm.source, rewards: choices, reward: rewardLabel, gold: describeGoldSpec(goldSpec) },
+        settings: { ...config, method, source: grpoForm.source, rewards: choices, reward: rewardLabel, gold: describeGoldSpec(goldSpec), gold_spec: goldSpec },
         call: (onEvents) =>
           engine.grpo(Comlink.transfer({ method, config, from: from.files, fromLabel: from.label, rewards, goldSpec }, buffers), onEvents as (events: TrainEvent[]) => void),
         refused: (message) => this.#refusedAt(message, choices.findIndex((c) => c.kind === 'model')),

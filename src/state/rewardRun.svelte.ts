@@ -5,13 +5,15 @@
  */
 import * as Comlink from 'comlink';
 import type { TrainEvent } from '../core/engine/engineApi.ts';
-import { totalRewardSteps } from '../core/reward/rewardConfig.ts';
+import type { GoldSpec } from '../core/preferences/goldScore.ts';
+import type { PreferencePair } from '../core/preferences/types.ts';
+import { defaultRewardConfig, totalRewardSteps, type RewardConfig } from '../core/reward/rewardConfig.ts';
 import { splitIndices } from '../core/reward/rewardData.ts';
 import type { RewardEvalReport } from '../core/reward/rewardEval.ts';
 import type { CheckpointFiles } from '../core/train/pretrainConfig.ts';
 import { db } from '../lib/db.ts';
 import { engine } from '../lib/engine.ts';
-import { loadModelSource } from './modelSources.ts';
+import { loadModelSource, type ModelSourceKey } from './modelSources.ts';
 import { ALL_ANNOTATORS, rewardForm } from './rewardForm.svelte.ts';
 import { rewardScoring } from './rewardScoring.svelte.ts';
 import { save } from './storage.ts';
@@ -30,27 +32,44 @@ class RewardRunState extends TrainingRunState {
   /** Starts a run with the form's settings on the chosen dataset's labeled pairs. */
   async train(): Promise<void> {
     if (this.live || !rewardForm.valid) return;
-    this.report = null;
-    this.checkpoint = null;
-    rewardScoring.reset();
-    await this.start(async () => {
+    await this.#trainWith(async () => {
       const config = rewardForm.snapshot();
       const dataset = rewardForm.dataset;
       const annotator = rewardForm.annotator;
       if (!dataset || !rewardForm.source) throw new Error('Choose a preference dataset and a starting checkpoint.');
       const pairs = await rewardForm.pairs();
       if (pairs.length < 2) throw new Error(`The dataset "${dataset.name}" has ${pairs.length} labeled pair(s); label at least 2 in the Preferences stage.`);
-      const from = await loadModelSource(rewardForm.source);
-      const trainPairs = splitIndices(pairs.length, config.eval_fraction, config.seed).train.length;
       const who = annotator === ALL_ANNOTATORS ? 'all annotators' : annotator;
+      return { config, pairs, source: rewardForm.source, name: `${dataset.name} · ${who} · ${pairs.length} pairs`, settings: { dataset: dataset.name, datasetId: dataset.id, annotator: who } };
+    });
+  }
+
+  /**
+   * Trains on pairs made elsewhere (a lesson's simulated labels) with the default settings, stored
+   * like any reward run. Resolves with the run's id once it has finished with a checkpoint, else null.
+   */
+  async trainOnPairs(made: { pairs: PreferencePair[]; source: ModelSourceKey; name: string; goldSpec?: GoldSpec; settings?: Record<string, unknown> }): Promise<number | null> {
+    if (this.live) return null;
+    await this.#trainWith(async () => ({ config: defaultRewardConfig(), ...made }));
+    return this.phase === 'finished' && this.checkpointStep !== null ? this.id : null;
+  }
+
+  async #trainWith(prepare: () => Promise<{ config: RewardConfig; pairs: PreferencePair[]; source: ModelSourceKey; name: string; goldSpec?: GoldSpec; settings?: Record<string, unknown> }>): Promise<void> {
+    this.report = null;
+    this.checkpoint = null;
+    rewardScoring.reset();
+    await this.start(async () => {
+      const { config, pairs, source, name, goldSpec, settings } = await prepare();
+      const from = await loadModelSource(source);
+      const trainPairs = splitIndices(pairs.length, config.eval_fraction, config.seed).train.length;
       return {
-        name: `${dataset.name} · ${who} · ${pairs.length} pairs`,
+        name,
         maxSteps: totalRewardSteps(config, trainPairs),
         startedFrom: from.label,
-        settings: { ...config, dataset: dataset.name, datasetId: dataset.id, annotator: who, pairs: pairs.length },
+        settings: { ...config, ...settings, pairs: pairs.length },
         call: (onEvents) =>
           engine.trainReward(
-            Comlink.transfer({ config, pairs, from: from.files }, [from.files.model]),
+            Comlink.transfer({ config, pairs, from: from.files, goldSpec }, [from.files.model]),
             Comlink.proxy((events: TrainEvent[]) => {
               this.#onEvents(events);
               onEvents(events);

@@ -189,6 +189,19 @@ test('GRPO from the base with the gold score, a built-in and a JavaScript functi
   assert.deepEqual(pageErrors, []);
 });
 
+test('the overoptimization chart plots the run against sqrt(KL), and best-of-n joins it', { timeout: 120_000 }, async () => {
+  // Gold and proxy, each as dots and a smoothed line, one point per step.
+  await waitForPoints(page, 'overoptimization', [2, 2, 2, 2]);
+  assert.match((await page.getByTestId('overoptimization-summary').textContent()) ?? '', /Gold is at -?\d\.\d\d|Gold peaked/);
+  await button('Add the best-of-n baseline').click();
+  await button('Measure best-of-n again').waitFor({ timeout: 100_000 });
+  assert.equal(await page.getByRole('alert').filter({ hasText: /best-of-n/ }).count(), 0);
+  // n = 1, 2, 4, 8, 16, 32 for gold and for the proxy.
+  await waitForPoints(page, 'overoptimization', [2, 2, 2, 2, 6, 6]);
+  assert.match((await page.locator('[data-chart="overoptimization"]').getAttribute('aria-label')) ?? '', /Best-of-n up to n = 32: gold (-?\d\.\d\d, ){5}-?\d\.\d\d\./);
+  assert.deepEqual(pageErrors, []);
+});
+
 test('"Use its settings" puts the run\'s settings and reward functions back on the form', { timeout: 30_000 }, async () => {
   await fill(page, 'Steps', '9');
   await button('Remove happy_words').click();
@@ -213,5 +226,27 @@ test('after a reload the run, its charts and its samples come back', { timeout: 
   await waitForPoints(page, 'grpo-reward', [2, 2]);
   await waitForPoints(page, 'grpo-functions', [2, 2, 2]);
   assert.equal(await page.getByTestId('grpo-samples').locator('tbody tr').count(), 4);
+  // The best-of-n baseline was stored with the run.
+  await waitForPoints(page, 'overoptimization', [2, 2, 2, 2, 6, 6]);
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the reward-hacking lesson sets the form and trains; its rerun adds the KL penalty', { timeout: 90_000 }, async () => {
+  await button('Run: reward happy words, beta 0').click();
+  await page.getByTestId('grpo-phase').filter({ hasText: /Running|Training|step/i }).first().waitFor({ timeout: 30_000 });
+  assert.equal(await textbox('Steps').inputValue(), '40');
+  assert.equal(await textbox('KL weight').inputValue(), '0');
+  assert.equal(await textbox('Weight of happy_words').inputValue(), '1');
+  assert.equal(await textbox('Weight of repetition').inputValue(), '0');
+  assert.equal(await page.getByRole('heading', { name: /Gold score: gold/ }).count(), 0);
+  await button('Stop').click();
+  await page.getByTestId('grpo-phase').filter({ hasText: /Stopped|Finished/ }).waitFor({ timeout: 60_000 });
+  assert.match((await page.locator('.showing').textContent()) ?? '', /happy_words \+ repetition/);
+
+  await button('Again with a KL penalty (beta 0.1)').click();
+  await page.getByTestId('grpo-phase').filter({ hasText: /Running|Training|step/i }).first().waitFor({ timeout: 30_000 });
+  assert.equal(await textbox('KL weight').inputValue(), '0.1');
+  await button('Stop').click();
+  await page.getByTestId('grpo-phase').filter({ hasText: /Stopped|Finished/ }).waitFor({ timeout: 60_000 });
   assert.deepEqual(pageErrors, []);
 });

@@ -40,6 +40,13 @@ describe('best-of-n estimator', () => {
     expect(four.gold).toBe(2);
   });
 
+  it('leaves out what the proxy could not judge (NaN) before ranking', () => {
+    const [one, two] = bestOfNCurve([{ proxy: [NaN, 1, 2], gold: [9, 0, 1] }], [1, 2, 3]);
+    expect(one.gold).toBe(0.5);
+    expect(two.gold).toBe(1);
+    expect(bestOfNCurve([{ proxy: [NaN, 1, 2], gold: [9, 0, 1] }], [1, 2, 3]).length).toBe(2);
+  });
+
   it('averages over prompts and leaves out n larger than a group', () => {
     const groups = [{ proxy: [1, 2], gold: [0, 1] }, { proxy: [3, 1], gold: [1, 0] }];
     const curve = bestOfNCurve(groups, [1, 2, 4]);

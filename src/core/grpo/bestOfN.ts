@@ -48,11 +48,11 @@ export function bestOfNWeights(m: number, n: number): number[] {
   return Array.from({ length: m }, (_, rank) => binomial(rank, n - 1) / total);
 }
 
-/** Expected (proxy, gold) of best-of-n within one group of m >= n samples. */
+/** Expected (proxy, gold) of best-of-n within one group of m >= n samples, all judged by the proxy. */
 function groupBestOfN(group: ScoredGroup, n: number): { proxy: number; gold: number } {
   const m = group.proxy.length;
-  // Ascending by proxy; ties keep sampling order (NaN "cannot judge" ranks lowest).
-  const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => (Number.isNaN(group.proxy[a]) ? -Infinity : group.proxy[a]) - (Number.isNaN(group.proxy[b]) ? -Infinity : group.proxy[b]));
+  // Ascending by proxy; ties keep sampling order.
+  const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => group.proxy[a] - group.proxy[b]);
   const weights = bestOfNWeights(m, n);
   let proxy = 0;
   let gold = 0;
@@ -64,6 +64,12 @@ function groupBestOfN(group: ScoredGroup, n: number): { proxy: number; gold: num
   return { proxy, gold };
 }
 
+/** A group without the samples the proxy could not judge (NaN): they cannot be ranked, so best-of-n never picks them. */
+export function judgedOnly(group: ScoredGroup): ScoredGroup {
+  const keep = group.proxy.map((p, i) => (Number.isNaN(p) ? -1 : i)).filter((i) => i >= 0);
+  return { proxy: keep.map((i) => group.proxy[i]), gold: keep.map((i) => group.gold[i]) };
+}
+
 /** Powers of two from 1 up to max (and max itself): the n's of the curve. */
 export function bestOfNSizes(max: number): number[] {
   const ns: number[] = [];
@@ -72,8 +78,12 @@ export function bestOfNSizes(max: number): number[] {
   return ns;
 }
 
-/** The best-of-n curve over `ns`, each point averaged over the groups (every group needs >= max(ns) samples). */
-export function bestOfNCurve(groups: readonly ScoredGroup[], ns: readonly number[]): BestOfNPoint[] {
+/**
+ * The best-of-n curve over `ns`, each point averaged over the groups; samples the proxy could not
+ * judge are left out first, and an n larger than the smallest group is left off the curve.
+ */
+export function bestOfNCurve(all: readonly ScoredGroup[], ns: readonly number[]): BestOfNPoint[] {
+  const groups = all.map(judgedOnly);
   if (!groups.length) return [];
   const smallest = Math.min(...groups.map((g) => g.proxy.length));
   return ns.filter((n) => n >= 1 && n <= smallest).map((n) => {

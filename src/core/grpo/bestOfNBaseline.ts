@@ -97,7 +97,8 @@ export async function bestOfNBaseline(
       const completions = completionIds.map((c) => tokenizer.decode(c.filter((id) => id !== tokenizer.eosId)));
       const prompts = completions.map(() => texts[p]);
       const perFunction: number[][] = [];
-      for (const f of functions) perFunction.push(await f.score(prompts, completions));
+      // As in training: a user function's failed calls score NaN ("cannot judge") instead of ending the baseline.
+      for (const f of functions) perFunction.push(f.scoreBatch ? (await f.scoreBatch(prompts, completions)).scores : await f.score(prompts, completions));
       groups.push({ proxy: combineRewards(perFunction, weights), gold: completions.map((c) => goldScore(texts[p], c, spec)) });
       onProgress(p + 1, ids.length);
     }
