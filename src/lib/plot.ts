@@ -24,6 +24,7 @@
 import type { PlotConfig, PlotLayout, PlotTrace, PlotlyStatic } from 'plotly.js-dist-min';
 import type { MetricRow } from '../core/train/pretrainConfig.ts';
 import { axisRevised, endLive, forgetLive, heldView, liveDraw } from './liveDraw.ts';
+import { smoothed } from './smoothing.ts';
 
 type MetricKey = Exclude<keyof MetricRow, 'step'>;
 
@@ -64,8 +65,11 @@ export function thin(x: readonly number[], y: readonly number[], max = MAX_DRAWN
   return { x: tx, y: ty };
 }
 
-/** x = step, y = the metric, for the rows that logged it (only positive values on a log axis). */
-export function series(rows: readonly MetricRow[], spec: SeriesSpec, logY = false): PlotTrace {
+/**
+ * x = step, y = the metric, for the rows that logged it (only positive values on a log axis),
+ * smoothed (see smoothing.ts; 0: raw) before thinning, so the average sees every point.
+ */
+export function series(rows: readonly MetricRow[], spec: SeriesSpec, logY = false, smoothing = 0): PlotTrace {
   const x: number[] = [];
   const y: number[] = [];
   for (const row of rows) {
@@ -76,7 +80,7 @@ export function series(rows: readonly MetricRow[], spec: SeriesSpec, logY = fals
     }
   }
   return {
-    ...thin(x, y),
+    ...thin(x, smoothed(y, smoothing)),
     name: spec.name,
     type: 'scatter',
     mode: x.length > 1 ? 'lines' : 'markers',
@@ -106,8 +110,8 @@ export function overlayColor(index: number): string {
  * A series of an earlier run, named "<series> · <run label>": thinner and a little faded, in the
  * run's colour, keeping the series' dash (so a run's score and gold score still differ).
  */
-export function overlaySeries(rows: readonly MetricRow[], spec: SeriesSpec, label: string, color: string, logY = false): PlotTrace {
-  const trace = series(rows, { ...spec, name: `${spec.name} · ${label}`, color }, logY);
+export function overlaySeries(rows: readonly MetricRow[], spec: SeriesSpec, label: string, color: string, logY = false, smoothing = 0): PlotTrace {
+  const trace = series(rows, { ...spec, name: `${spec.name} · ${label}`, color }, logY, smoothing);
   return { ...trace, line: { ...trace.line, width: 2 }, marker: { ...trace.marker, size: 6 }, opacity: 0.8 };
 }
 

@@ -28,6 +28,11 @@ declare module 'plotly.js-dist-min' {
     restyle(el: HTMLElement, update: Record<string, unknown>, traces?: number[]): Promise<HTMLElement>;
     animate(el: HTMLElement, frame: { data: Partial<PlotTrace>[]; traces: number[] }, options: Record<string, unknown>): Promise<void>;
     purge(el: HTMLElement): void;
+    /** Renders a plot (its element, or a figure) to an image and saves it as `filename`.<format>. */
+    downloadImage(
+      figure: HTMLElement | { data: PlotTrace[]; layout?: PlotLayout },
+      options: { format: 'png' | 'svg'; filename: string; width?: number; height?: number; scale?: number },
+    ): Promise<string>;
   }
   const Plotly: PlotlyStatic;
   export default Plotly;
