@@ -13,7 +13,7 @@ export interface CsvSeries {
 }
 
 /** The finite values of one metric key in metric rows, by step. */
-export function seriesOf(name: string, rows: readonly MetricRow[], key: string): CsvSeries {
+export function seriesOf(name: string, rows: readonly MetricRow[], key: keyof MetricRow): CsvSeries {
   const values = new Map<number, number>();
   for (const row of rows) {
     const v = row[key];

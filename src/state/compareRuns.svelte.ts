@@ -82,17 +82,14 @@ class CompareRunsState {
     if (!history.loaded) await history.refresh();
   }
 
-  /** Ticks or unticks a run; its rows are read at once (the checkbox follows before they arrive). */
+  /**
+   * Ticks or unticks a run. A ticked run's rows are read afresh (the checkbox follows before they
+   * arrive); an unticked run's stay cached but are no longer drawn.
+   */
   async tick(id: number, on: boolean): Promise<void> {
-    if (!on) {
-      this.ids = this.ids.filter((x) => x !== id);
-      const left = new Map(this.#rows);
-      left.delete(id);
-      this.#rows = left;
-      return;
-    }
-    if (!this.ids.includes(id)) this.ids = [...this.ids, id];
-    await this.#read(id);
+    const others = this.ids.filter((x) => x !== id);
+    this.ids = on ? [...others, id] : others;
+    if (on) await this.#read(id);
   }
 
   /** Reads again the rows of ticked runs that changed since (a run still training, or continued). */
