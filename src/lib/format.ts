@@ -15,6 +15,11 @@ export function metric(n: number | undefined): string {
   return n.toPrecision(4);
 }
 
+/** A score with `digits` decimals; "–" for no score (missing, NaN: "cannot judge", or infinite). */
+export function fixed(x: number | undefined, digits = 3): string {
+  return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '–';
+}
+
 export function dateTime(ms: number): string {
   return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
