@@ -6,20 +6,15 @@
  */
 import { decodePreferenceFile, sizeProblem } from '../core/preferences/decodeFile.ts';
 import { toCsv, toKtoJsonl, toTrlJsonl } from '../core/preferences/exportFormats.ts';
-import { FORMAT_NAMES, listLines, parsePreferenceFile, type ImportReport, type ImportedRecord } from '../core/preferences/importFormats.ts';
-import { Rng } from '../core/rng.ts';
-import { db, type ComparisonRecord, type LabelRecord } from '../lib/db.ts';
+import { FORMAT_NAMES, listLines, parsePreferenceFile, type ImportReport } from '../core/preferences/importFormats.ts';
+import { db } from '../lib/db.ts';
 import { downloadFile } from '../lib/download.ts';
 import { pairsOf } from './preferenceData.ts';
 import { preferences } from './preferences.svelte.ts';
+import { addImportedRecords } from './preferenceStore.ts';
 import { save } from './storage.ts';
 
 export type ExportFormat = 'trl' | 'kto' | 'csv';
-
-/** Identity of a comparison regardless of completion order: the prompt and its sorted completions. */
-function comparisonKey(prompt: string, completions: readonly string[]): string {
-  return JSON.stringify([prompt, [...completions].sort()]);
-}
 
 class PreferenceFilesState {
   /** '' = every annotator. */
@@ -99,7 +94,6 @@ class PreferenceFilesState {
     try {
       const merge = this.target === 'merge' && preferences.dataset !== null;
       const datasetId = merge ? preferences.dataset!.id! : null;
-      const rng = new Rng(report.records.length * 7919 + name.length);
       let newComparisons = 0;
       let labelCount = 0;
       let createdId: number | null = null;
@@ -107,19 +101,7 @@ class PreferenceFilesState {
         db.transaction('rw', db.preferenceDatasets, db.comparisons, db.labels, async () => {
           const now = Date.now();
           const id = datasetId ?? (await db.preferenceDatasets.add({ name, source: `imported from ${name} (${FORMAT_NAMES[report.format!]})`, guidelines: preferences.dataset?.guidelines ?? '', createdAt: now, updatedAt: now }))!;
-          const existing = new Map<string, ComparisonRecord>();
-          for (const c of await db.comparisons.where('datasetId').equals(id).toArray()) existing.set(comparisonKey(c.prompt, c.completions), c);
-          for (const record of report.records) {
-            let target = existing.get(comparisonKey(record.prompt, record.completions));
-            if (!target) {
-              const fresh: ComparisonRecord = { datasetId: id, prompt: record.prompt, completions: record.completions, order: rng.permutation(record.completions.length) };
-              fresh.id = await db.comparisons.add(fresh);
-              existing.set(comparisonKey(record.prompt, record.completions), fresh);
-              target = fresh;
-              newComparisons++;
-            }
-            labelCount += await this.#mergeLabels(target, record, now);
-          }
+          ({ newComparisons, labels: labelCount } = await addImportedRecords(id, report.records, report.records.length * 7919 + name.length, now));
           if (datasetId !== null) await db.preferenceDatasets.update(id, { updatedAt: now });
           else createdId = id;
         }),
@@ -135,28 +117,6 @@ class PreferenceFilesState {
     } finally {
       this.busy = false;
     }
-  }
-
-  /** Adds a record's labels to a comparison, replacing that annotator's earlier label of it. */
-  async #mergeLabels(target: ComparisonRecord, record: ImportedRecord, now: number): Promise<number> {
-    // Imported completion i is target completion map[i].
-    const map = record.completions.map((c) => target.completions.indexOf(c));
-    for (const label of record.labels) {
-      const old = await db.labels.where('[datasetId+annotator]').equals([target.datasetId, label.annotator]).filter((l) => l.comparisonId === target.id).primaryKeys();
-      await db.labels.bulkDelete(old);
-      const stored: LabelRecord = {
-        datasetId: target.datasetId,
-        comparisonId: target.id!,
-        annotator: label.annotator,
-        simulated: /^simulated\b/.test(label.annotator),
-        ranking: label.ranking.map((group) => group.map((i) => map[i])),
-        createdAt: now,
-        ...(label.scores ? { scores: target.completions.map((c) => label.scores![record.completions.indexOf(c)]) } : {}),
-        ...(label.margin !== undefined ? { margin: label.margin } : {}),
-      };
-      await db.labels.add(stored);
-    }
-    return record.labels.length;
   }
 }
 

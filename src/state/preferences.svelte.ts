@@ -4,6 +4,7 @@
  * to IndexedDB the moment it is made, so a reload mid-labeling loses nothing.
  */
 import { agreementReport } from '../core/preferences/agreement.ts';
+import { annotatorCounts } from '../core/preferences/classLabels.ts';
 import { DEFAULT_GUIDELINES } from '../core/preferences/markdown.ts';
 import { abRanking, isValidRanking, rankingFromRanks, type AbChoice, type Ranking } from '../core/preferences/ranking.ts';
 import { db, type ComparisonRecord, type LabelRecord, type PreferenceDatasetRecord } from '../lib/db.ts';
@@ -43,6 +44,8 @@ class PreferencesState {
   current = $derived(this.comparisons.find((c) => !this.mine.has(c.id!)) ?? null);
   canUndo = $derived(this.#undo.length > 0);
   hasName = $derived(this.annotator.trim() !== '');
+  /** Per annotator: labels, ties and discards (the class pool's table). */
+  counts = $derived(annotatorCounts(this.labels));
   agreement = $derived.by(() => {
     const k = new Map(this.comparisons.map((c) => [c.id!, c.completions.length]));
     return agreementReport(this.labels.filter((l) => k.has(l.comparisonId)).map((l) => ({ annotator: l.annotator, simulated: l.simulated, comparisonId: l.comparisonId, k: k.get(l.comparisonId)!, ranking: l.ranking })));
