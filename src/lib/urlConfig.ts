@@ -1,7 +1,8 @@
 /**
  * The page's settings as a link, as TensorFlow Playground keeps its state in the URL: the stage on
  * screen, each stage's settings where they differ from its defaults (`grpo.beta=0.1`), and the
- * controls a teacher hides (`hide=grpo.beta,ppo.advanced`). Pure: runs in Node for the tests.
+ * controls a teacher hides (`hide=grpo.beta,ppo.advanced`), and the guided lesson being followed
+ * (`lesson=kl-penalty&step=2`, the step counted from 1). Pure: runs in Node for the tests.
  *
  * Reading a link never throws and never trusts it: unknown keys, values of the wrong type, values
  * the stage's own validator rejects, repeated keys and anything past the size caps are left out,
@@ -17,6 +18,7 @@ import { defaultSftConfig, validateSftConfig, type SftConfig } from '../core/sft
 import { defaultPretrainConfig } from '../core/train/defaults.ts';
 import type { PretrainConfig } from '../core/train/pretrainConfig.ts';
 import { validatePretrainConfig, type FieldError } from '../core/train/validate.ts';
+import { lessonById } from './lessons.ts';
 import { STAGES, type StageId } from './stages.ts';
 
 /** Past this many characters of query the rest is ignored (a link is not a place for a megabyte). */
@@ -196,6 +198,13 @@ export interface UrlState {
   configs: Partial<StageConfigs>;
   /** Controls the page does not show (kept from the link the page was opened with). */
   hide?: readonly string[];
+  /** The lesson being followed and its step, counted from 1. */
+  lesson?: LessonPlace;
+}
+
+export interface LessonPlace {
+  id: string;
+  step: number;
 }
 
 /**
@@ -219,6 +228,10 @@ export function encodeUrlConfig(state: UrlState): string {
     }
   }
   if (state.hide && state.hide.length > 0) params.set('hide', state.hide.join(','));
+  if (state.lesson) {
+    params.set('lesson', state.lesson.id);
+    params.set('step', String(state.lesson.step));
+  }
   // URLSearchParams writes ',' as %2C; a link reads better with the commas as they are.
   return params.toString().replace(/%2C/gi, ',');
 }
@@ -239,6 +252,8 @@ export interface DecodedUrl {
   /** Per stage, its whole config: the defaults with the accepted settings applied. */
   configs: { [P in UrlPrefix]?: StageConfigs[P] };
   hide: string[];
+  /** The lesson the link names, at the step it names (1 when it names none or a bad one). */
+  lesson?: LessonPlace;
   ignored: Ignored[];
 }
 
@@ -275,6 +290,7 @@ export function decodeUrlConfig(query: string): DecodedUrl {
   // Per prefix, the first text each setting was given, and where (Maps: keys from the link never touch an object).
   const given = new Map<UrlPrefix, Map<string, { text: string; at: number }>>();
   const seen = new Set<string>();
+  const lessonTexts = new Map<'lesson' | 'step', { text: string; at: number }>();
   const pairs = queryPairs(query, (entry) => placed.push({ ...entry, at: Infinity }));
   for (const [key, text] of pairs) {
     at += 1;
@@ -293,6 +309,10 @@ export function decodeUrlConfig(query: string): DecodedUrl {
     }
     if (text.length > MAX_VALUE_CHARS) {
       ignore({ key: shortKey(key), why: `value longer than ${MAX_VALUE_CHARS} characters` });
+      continue;
+    }
+    if (key === 'lesson' || key === 'step') {
+      lessonTexts.set(key, { text, at });
       continue;
     }
     if (key === 'stage') {
@@ -314,8 +334,29 @@ export function decodeUrlConfig(query: string): DecodedUrl {
   for (const [prefix, texts] of given) {
     readStage(prefix, texts, result, (path, why) => placed.push({ key: shortKey(`${prefix}.${path}`), why, at: texts.get(path)!.at }));
   }
+  const lesson = readLesson(lessonTexts, (key, why) => placed.push({ key, why, at: lessonTexts.get(key)!.at }));
+  if (lesson) result.lesson = lesson;
   result.ignored = placed.sort((a, b) => a.at - b.at).map(({ key, why }) => ({ key, why }));
   return result;
+}
+
+/** The lesson and step a link names, if the lesson exists; a step it does not have is ignored (step 1 then). */
+function readLesson(texts: ReadonlyMap<'lesson' | 'step', { text: string }>, ignore: (key: 'lesson' | 'step', why: string) => void): LessonPlace | undefined {
+  const id = texts.get('lesson')?.text;
+  const stepText = texts.get('step')?.text;
+  const lesson = id === undefined ? undefined : lessonById(id);
+  if (id !== undefined && !lesson) ignore('lesson', `no lesson called "${shortKey(id)}"`);
+  if (!lesson) {
+    if (stepText !== undefined) ignore('step', 'a step needs a lesson');
+    return undefined;
+  }
+  if (stepText === undefined) return { id: lesson.id, step: 1 };
+  const step = readNumber(stepText);
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < 1 || step > lesson.steps.length) {
+    ignore('step', `must be a whole number from 1 to ${lesson.steps.length}`);
+    return { id: lesson.id, step: 1 };
+  }
+  return { id: lesson.id, step };
 }
 
 /** Applies one stage's settings to its defaults, keeping only what parses and what its validator accepts. */

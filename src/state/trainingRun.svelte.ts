@@ -94,6 +94,8 @@ export class TrainingRunState {
   message = $state<string | null>(null);
   /** True while "Sample now" is generating. */
   sampling = $state(false);
+  /** Put first in the next started run's name, then cleared (a sweep's "Sweep beta = 0.1 · "). */
+  nextNamePrefix = '';
 
   live = $derived(LIVE.includes(this.phase));
   /** The latest value of each metric key. */
@@ -124,6 +126,8 @@ export class TrainingRunState {
    */
   async start(prepare: () => Promise<RunLaunch>): Promise<void> {
     if (this.live) return;
+    const prefix = this.nextNamePrefix;
+    this.nextNamePrefix = '';
     this.#show(null);
     this.phase = 'starting';
     let launch: RunLaunch;
@@ -139,7 +143,7 @@ export class TrainingRunState {
     this.step = this.startStep = launch.startStep ?? 0;
     const now = Date.now();
     const record: RunRecord = {
-      stage: this.stage, name: launch.name, source: 'train', createdAt: now, updatedAt: now, status: 'running', step: this.step,
+      stage: this.stage, name: prefix + launch.name, source: 'train', createdAt: now, updatedAt: now, status: 'running', step: this.step,
       maxSteps: launch.maxSteps, backend: backend.active ?? undefined, startedFrom: launch.startedFrom,
       ...(launch.config ? { config: launch.config } : {}),
       ...(launch.settings ? { stageConfig: launch.settings } : {}),

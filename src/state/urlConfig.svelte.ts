@@ -2,11 +2,13 @@
  * The page's settings in its URL (src/lib/urlConfig.ts says how they are written): read once when
  * the page opens, into the stage forms and the tab on screen, then kept current as settings
  * change, so the address bar always holds a link to this experiment. Also the controls the link
- * hides (`hide=grpo.beta`), which a teacher uses to hand students a cut-down page.
+ * hides (`hide=grpo.beta`), which a teacher uses to hand students a cut-down page, and the lesson
+ * and step being followed (`lesson=kl-penalty&step=2`).
  */
 import { decodeUrlConfig, describeIgnored, encodeUrlConfig, type StageConfigs } from '../lib/urlConfig.ts';
 import { dpoForm } from './dpoForm.svelte.ts';
 import { grpoForm } from './grpoForm.svelte.ts';
+import { lessons } from './lessons.svelte.ts';
 import { notices } from './notices.svelte.ts';
 import { ppoForm } from './ppoForm.svelte.ts';
 import { pretrainForm } from './pretrainForm.svelte.ts';
@@ -43,6 +45,7 @@ class UrlConfigState {
     if (c.dpo) dpoForm.load({ ...c.dpo });
     // Without a stage in the query the hash's stage stands (older links: #grpo).
     if (decoded.stage) stages.select(decoded.stage);
+    if (decoded.lesson) lessons.restore(decoded.lesson.id, decoded.lesson.step - 1);
     if (decoded.ignored.length > 0) notices.push('info', describeIgnored(decoded.ignored), 'url-ignored');
     $effect.root(() => {
       $effect(() => {
@@ -64,7 +67,8 @@ class UrlConfigState {
       dpo: dpoForm.snapshot(),
     };
     const stage = stages.active;
-    const query = encodeUrlConfig({ stage, configs, hide: [...this.hidden] });
+    const lesson = lessons.lessonId === null ? undefined : { id: lessons.lessonId, step: lessons.index + 1 };
+    const query = encodeUrlConfig({ stage, configs, hide: [...this.hidden], lesson });
     // The hash already names the stage: a link with nothing else stays as short as before.
     return query === `stage=${stage}` ? '' : query;
   }

@@ -109,6 +109,30 @@ describe('DpoRun', () => {
     expect(Math.abs(withRef['rewards/chosen']!)).toBeGreaterThan(1e-4);
   }, 30_000);
 
+  it('logs objective/kl on the fresh samples: 0 while the policy is the reference, finite after training, none without a reference', async () => {
+    // A loss with no gradient leaves the policy equal to the reference (Adam's update of a zero gradient is 0).
+    const still: DpoRunOptions['objective'] = (x, c) => {
+      const out = OBJECTIVES.dpo(x, c);
+      return { ...out, loss: tf.mul(tf.sum(x.policy.chosen_logps), 0) as tf.Scalar };
+    };
+    const evalKl = (rows: MetricRow[]) => rows.filter((r) => r['eval/gold_win_rate'] !== undefined).map((r) => r['objective/kl']);
+    const n0 = tf.memory().numTensors;
+    const untouched = await train(request({ config: tinyConfig({ max_steps: 2, eval_steps: 1 }) }), { objective: still });
+    expect(evalKl(untouched.rows)).toHaveLength(2);
+    for (const kl of evalKl(untouched.rows)) expect(kl).toBeCloseTo(0, 4);
+    const trained = await train(request({ config: tinyConfig({ max_steps: 3, eval_steps: 1, learning_rate: 1e-2 }) }));
+    const kls = evalKl(trained.rows);
+    expect(kls).toHaveLength(3);
+    for (const kl of kls) expect(Number.isFinite(kl)).toBe(true);
+    expect(Math.abs(kls[2]!)).toBeGreaterThan(1e-4);
+    expect(trained.tensorsAtMetrics.at(-1)).toBe(trained.tensorsAtMetrics.at(-3));
+    for (const over of [{ method: 'orpo' as const }, { precompute_ref_log_probs: true }]) {
+      const { rows } = await train(request({ config: tinyConfig({ ...over, max_steps: 1, eval_steps: 1 }) }));
+      expect(evalKl(rows), JSON.stringify(over)).toEqual([undefined]);
+    }
+    expect(tf.memory().numTensors).toBe(n0);
+  }, 60_000);
+
   it('a NaN loss stops the run as failed and keeps the last good checkpoint', async () => {
     const n0 = tf.memory().numTensors;
     let calls = 0;

@@ -175,6 +175,51 @@ describe('decodeUrlConfig', () => {
   });
 });
 
+describe('the lesson in the link', () => {
+  it('writes the lesson and its step after the settings', () => {
+    const ppo = { ...defaultPpoRunConfig(), kl_coef: 0 };
+    expect(encodeUrlConfig({ stage: 'policy', configs: { ppo }, lesson: { id: 'kl-penalty', step: 3 } })).toBe('stage=policy&ppo.kl_coef=0&lesson=kl-penalty&step=3');
+  });
+
+  it('reads a known lesson and step back', () => {
+    const decoded = decodeUrlConfig('?stage=dpo&lesson=dpo&step=2');
+    expect(decoded.lesson).toEqual({ id: 'dpo', step: 2 });
+    expect(decoded.ignored).toEqual([]);
+  });
+
+  it('starts a lesson named without a step at step 1', () => {
+    expect(decodeUrlConfig('lesson=reward-hacking').lesson).toEqual({ id: 'reward-hacking', step: 1 });
+  });
+
+  it('ignores an unknown lesson, and its step with it', () => {
+    const decoded = decodeUrlConfig('lesson=__proto__&step=2');
+    expect(decoded.lesson).toBeUndefined();
+    expect(decoded.ignored).toEqual([
+      { key: 'lesson', why: 'no lesson called "__proto__"' },
+      { key: 'step', why: 'a step needs a lesson' },
+    ]);
+  });
+
+  it('ignores a step the lesson does not have, or one that is not a whole number, and opens step 1', () => {
+    for (const step of ['0', '99', '1.5', 'two', '-1', 'Infinity']) {
+      const decoded = decodeUrlConfig(`lesson=kl-penalty&step=${step}`);
+      expect(decoded.lesson).toEqual({ id: 'kl-penalty', step: 1 });
+      expect(decoded.ignored).toEqual([{ key: 'step', why: 'must be a whole number from 1 to 4' }]);
+    }
+  });
+
+  it('uses the first of a repeated lesson, and ignores a step alone', () => {
+    expect(decodeUrlConfig('lesson=dpo&lesson=kl-penalty').lesson).toEqual({ id: 'dpo', step: 1 });
+    expect(keysOf('lesson=dpo&lesson=kl-penalty')).toEqual(['lesson']);
+    expect(keysOf('step=2')).toEqual(['step']);
+  });
+
+  it('reads back what it writes', () => {
+    const query = encodeUrlConfig({ stage: 'grpo', configs: {}, lesson: { id: 'overoptimization', step: 3 } });
+    expect(decodeUrlConfig(query).lesson).toEqual({ id: 'overoptimization', step: 3 });
+  });
+});
+
 describe('describeIgnored', () => {
   it('lists the first few reasons and counts the rest', () => {
     const ignored = Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, why: 'unknown setting' }));

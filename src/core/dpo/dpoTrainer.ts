@@ -5,7 +5,8 @@
  * pairs into train and held-out, then per step one forward over the batch's chosen + rejected rows,
  * the method's loss (preferenceObjectives.ts) and an optimizer step. Logs TRL's metric names;
  * every eval_steps the same on the held-out pairs plus eval/gold_win_rate (fresh samples against
- * the reference's, by the gold score) and gold/score_mean; samples for the request's prompts; and
+ * the reference's, by the gold score), gold/score_mean and, with a live reference model,
+ * objective/kl (sampleKl.ts) on those samples; samples for the request's prompts; and
  * language-model checkpoints (stage 'dpo'). A NaN ends the run 'failed' with the last good
  * checkpoint kept. Knows nothing of workers or files.
  */
@@ -27,10 +28,11 @@ import { ConfigError } from '../train/validate.ts';
 import { buildDataset, stepBatch, type StepBatch } from './dpoBatches.ts';
 import { totalDpoSteps, validateDpoRunConfig, type DpoRunConfig } from './dpoConfig.ts';
 import { validateAgainstModels, validateDpoPairs } from './dpoValidate.ts';
-import { goldWinRate, promptSet, sampleCompletions } from './goldWinRate.ts';
+import { decodeCompletions, goldWinRate, promptSet, sampleCompletionIds, sampleCompletions } from './goldWinRate.ts';
 import { flipTrainingLabels, validateLabelNoise, type LabelNoise } from './labelNoise.ts';
 import { metricNames, metricVector, OBJECTIVES, usesReference, type Objective } from './preferenceObjectives.ts';
 import { liveReference, noReference, precomputeReference, type ReferenceLogps } from './referenceLogps.ts';
+import { sampledSequenceKl } from './sampleKl.ts';
 import { pairLogps, rowLogps } from './sequenceLogps.ts';
 
 export interface DpoRequest {
@@ -156,13 +158,16 @@ export class DpoRun implements TrainingJob {
           names.forEach((name, k) => (row[`eval/${name}`] = sums[k] / data.eval.length));
           if (!names.every((name) => Number.isFinite(row[`eval/${name}`]))) return null;
         }
-        const fresh = await sampleCompletions(lm, tokenizer, winPrompts, sampling.temperature, sampleRng);
+        const freshIds = await sampleCompletionIds(lm, tokenizer, winPrompts, sampling.temperature, sampleRng);
+        const fresh = decodeCompletions(tokenizer, freshIds);
         if (winPrompts.texts.length) {
           const win = goldWinRate(winPrompts.texts, fresh, refWin, spec);
           row['eval/gold_win_rate'] = win.win_rate;
           row['eval/gold_win_rate_tie_margin'] = win.win_rate_tie_margin;
           row['gold/score_mean'] = win.score_mean;
           row['gold/reference_score_mean'] = win.reference_score_mean;
+          // Held only by runs with a live reference (dpo, kto; not with precompute_ref_log_probs): the KL axis of the KL-reward frontier.
+          if (refModel) row['objective/kl'] = await sampledSequenceKl(lm, refModel, winPrompts.ids, freshIds, sampling.temperature, eos);
         }
         const shown = await sampleCompletions(lm, tokenizer, shownPrompts, sampling.temperature, sampleRng);
         const samples = shownPrompts.texts.map((prompt, i): DpoSample => ({

@@ -34,12 +34,20 @@ export function promptSet(tokenizer: Tokenizer, texts: readonly string[], contex
   return { texts: [...texts], ids, responseLength: Math.max(1, Math.min(maxNewTokens, context - longest)) };
 }
 
+/** Completions of every prompt in the set as token ids (end-of-text kept where sampling stopped on it). */
+export async function sampleCompletionIds(model: GPT, tokenizer: Tokenizer, set: PromptSet, temperature: number, rng: Rng): Promise<number[][]> {
+  if (!set.ids.length) return [];
+  return sampleResponses(model, set.ids, set.responseLength, temperature, tokenizer.eosId, rng);
+}
+
+/** Completions' text, without end-of-text. */
+export function decodeCompletions(tokenizer: Tokenizer, completions: readonly number[][]): string[] {
+  return completions.map((r) => tokenizer.decode(r.filter((id) => id !== tokenizer.eosId)));
+}
+
 /** Completions (text without end-of-text) of every prompt in the set. */
 export async function sampleCompletions(model: GPT, tokenizer: Tokenizer, set: PromptSet, temperature: number, rng: Rng): Promise<string[]> {
-  if (!set.ids.length) return [];
-  const eos = tokenizer.eosId;
-  const responses = await sampleResponses(model, set.ids, set.responseLength, temperature, eos, rng);
-  return responses.map((r) => tokenizer.decode(r.filter((id) => id !== eos)));
+  return decodeCompletions(tokenizer, await sampleCompletionIds(model, tokenizer, set, temperature, rng));
 }
 
 export interface WinRate {

@@ -1,0 +1,117 @@
+/**
+ * End-to-end test of the sweep runner and the KL-reward frontier in a real Chromium: a bad list of
+ * values is refused next to its box; a PPO sweep of kl_coef over two values with tiny settings
+ * trains two runs one after another, both land in the PPO history under the sweep's names, and
+ * the frontier chart draws them as two PPO points (hover text: the run names); a one-value DPO
+ * sweep of beta adds a DPO point beside them (DPO logs objective/kl on its evaluation samples).
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { description, fill, happyPairsJsonl, importPairs } from './actions.ts';
+import { closeApp, openApp, type App } from './harness.ts';
+
+let server: App['server'];
+let browser: App['browser'];
+let page: Page;
+const pageErrors: string[] = [];
+
+before(async () => {
+  ({ server, browser, page } = await openApp(pageErrors));
+});
+
+after(() => closeApp({ browser, server }));
+
+const VALUES = 'Values, one run each';
+
+test('a bad list of values is refused next to the box', { timeout: 30_000 }, async () => {
+  const card = page.getByRole('region', { name: 'Run a sweep' });
+  assert.equal(await card.getByRole('radio', { name: 'Policy optimization: PPO' }).isChecked(), true);
+  assert.equal(await card.getByRole('combobox', { name: 'Setting to sweep' }).inputValue(), 'kl_coef');
+  await fill(page, VALUES, '0.1, abc');
+  assert.match(await description(page, VALUES), /“abc” is not a number/);
+  assert.equal(await card.getByRole('textbox', { name: VALUES, exact: true }).getAttribute('aria-invalid'), 'true');
+  assert.equal(await card.getByRole('button', { name: 'Run the sweep', exact: true }).isEnabled(), false);
+  await fill(page, VALUES, '0.1, -2');
+  assert.match(await description(page, VALUES), /kl_coef = -2: must be at least 0/);
+  // DPO's default setting is beta.
+  await card.getByRole('radio', { name: /^Direct preference/ }).check();
+  assert.equal(await card.getByRole('combobox', { name: 'Setting to sweep' }).inputValue(), 'beta');
+  await card.getByRole('radio', { name: 'Policy optimization: PPO' }).check();
+  assert.deepEqual(pageErrors, []);
+});
+
+test('a PPO sweep of kl_coef trains two runs and the frontier draws two PPO points', { timeout: 200_000 }, async () => {
+  // Tiny PPO settings on the Policy tab: every run of the sweep uses them.
+  await page.getByRole('tab', { name: /Policy optimization/ }).click();
+  await page.getByRole('heading', { name: /Policy optimization: PPO/ }).waitFor();
+  await fill(page, 'Iterations', '2');
+  await fill(page, 'Batch size', '2');
+  await fill(page, 'Response length', '8');
+  await page.getByText('Advanced (TRL PPOConfig)').click();
+  await fill(page, 'PPO epochs', '1');
+  await fill(page, 'KL coefficient', '0.3');
+
+  const card = page.getByRole('region', { name: 'Run a sweep' });
+  await fill(page, VALUES, '0, 0.1');
+  assert.doesNotMatch(await description(page, VALUES), /not a number|must be/);
+  const runIt = card.getByRole('button', { name: 'Run the sweep', exact: true });
+  assert.equal(await runIt.isEnabled(), true);
+  await runIt.click();
+  const progress = card.getByTestId('sweep-progress');
+  await progress.filter({ hasText: /Run 1 of 2: kl_coef = 0…/ }).waitFor({ timeout: 20_000 });
+  await progress.filter({ hasText: /Finished|ended/ }).waitFor({ timeout: 180_000 });
+  const alert = await page.locator('.alert').allTextContents();
+  assert.match((await progress.textContent()) ?? '', /Finished: 2 PPO runs, kl_coef = 0, 0\.1\./, alert.join(' '));
+  // The form's own value is back once the sweep ends.
+  assert.equal(await page.getByRole('textbox', { name: 'KL coefficient', exact: true }).inputValue(), '0.3');
+
+  const rows = page.getByTestId('ppo-history-row');
+  assert.equal(await rows.count(), 2);
+  const names = (await rows.allTextContents()).join('\n');
+  assert.match(names, /Sweep kl_coef = 0 · PPO from/);
+  assert.match(names, /Sweep kl_coef = 0\.1 · PPO from/);
+
+  // The frontier: one PPO series with a point per run, hover text the run names.
+  await page.waitForFunction(() => ((document.querySelector('[data-chart="kl-frontier"]') as HTMLElement & { data?: { x: number[] }[] })?.data?.[0]?.x.length ?? 0) === 2, null, { timeout: 20_000 });
+  const traces = await page.evaluate(() => (document.querySelector('[data-chart="kl-frontier"]') as HTMLElement & { data: { name: string; x: number[]; y: number[]; text: string[] }[] }).data);
+  assert.deepEqual(traces.map((t) => t.name), ['PPO']);
+  for (const v of [...traces[0].x, ...traces[0].y]) assert.ok(Number.isFinite(v), `finite ${v}`);
+  assert.ok(traces[0].text.some((t) => /Sweep kl_coef = 0\.1 · /.test(t)));
+  assert.match((await page.getByTestId('frontier-summary').textContent()) ?? '', /2 PPO/);
+
+  // Unticking PPO takes its points off.
+  const frontier = page.getByRole('figure', { name: 'KL-reward frontier' });
+  await frontier.getByRole('checkbox', { name: 'Draw PPO runs' }).uncheck();
+  await page.waitForFunction(() => ((document.querySelector('[data-chart="kl-frontier"]') as HTMLElement & { data?: unknown[] })?.data?.length ?? -1) === 0, null, { timeout: 10_000 });
+  await frontier.getByRole('checkbox', { name: 'Draw PPO runs' }).check();
+  assert.deepEqual(pageErrors, []);
+});
+
+test('a DPO sweep of beta adds a DPO point to the frontier', { timeout: 120_000 }, async () => {
+  await importPairs(page, 'sweep.jsonl', happyPairsJsonl(false));
+  await page.getByRole('tab', { name: /Direct preference/ }).click();
+  await page.getByTestId('dpo-pair-count').filter({ hasText: '24 labeled pairs' }).waitFor();
+  await fill(page, 'Training steps', '2');
+  await fill(page, 'Batch size', '4');
+  await fill(page, 'Evaluate every (steps)', '1');
+  await page.locator('details.advanced', { hasText: 'Held-out fraction' }).locator('summary').click();
+  await fill(page, 'Prompts sampled at each evaluation', '2');
+  await page.getByRole('slider', { name: /Length/ }).fill('8');
+
+  const card = page.getByRole('region', { name: 'Run a sweep' });
+  await card.getByRole('radio', { name: /^Direct preference/ }).check();
+  await fill(page, VALUES, '0.2');
+  await card.getByRole('button', { name: 'Run the sweep', exact: true }).click();
+  const progress = card.getByTestId('sweep-progress');
+  await progress.filter({ hasText: /Finished|ended/ }).waitFor({ timeout: 100_000 });
+  const alert = await page.locator('.alert').allTextContents();
+  assert.match((await progress.textContent()) ?? '', /Finished: 1 DPO run, beta = 0\.2\./, alert.join(' '));
+  assert.match((await page.getByTestId('dpo-history-row').first().textContent()) ?? '', /Sweep beta = 0\.2 · DPO from/);
+
+  await page.waitForFunction(() => ((document.querySelector('[data-chart="kl-frontier"]') as HTMLElement & { data?: unknown[] })?.data?.length ?? 0) === 2, null, { timeout: 20_000 });
+  const traces = await page.evaluate(() => (document.querySelector('[data-chart="kl-frontier"]') as HTMLElement & { data: { name: string; x: number[]; y: number[] }[] }).data);
+  assert.deepEqual(traces.map((t) => [t.name, t.x.length]), [['PPO', 2], ['DPO', 1]]);
+  for (const v of [...traces[1].x, ...traces[1].y]) assert.ok(Number.isFinite(v), `finite ${v}`);
+  assert.deepEqual(pageErrors, []);
+});
