@@ -91,6 +91,19 @@ test('hide= leaves the named controls out; their values still apply and stay in 
   assert.deepEqual(pageErrors, []);
 });
 
+test('hide= works on the Pretrain, SFT and Reward model tabs too', { timeout: 30_000 }, async () => {
+  await openAt('?stage=sft&hide=sft.learning_rate,pretrain.model.n_layer,reward.max_length', /SFT/);
+  await textbox('Training steps').waitFor();
+  assert.equal(await textbox('Learning rate').count(), 0);
+  await tab(/Pretrain/).click();
+  await textbox('Width (n_embd)').waitFor();
+  assert.equal(await textbox('Layers').count(), 0);
+  await tab(/Reward model/).click();
+  await textbox('Epochs').waitFor();
+  assert.equal(await textbox('Max length (tokens)').count(), 0);
+  assert.deepEqual(pageErrors, []);
+});
+
 test('an old #stage link still opens its tab', { timeout: 30_000 }, async () => {
   await openAt('#dpo', /Direct preference/);
   assert.equal(await page.evaluate(() => location.search), '');
