@@ -54,3 +54,19 @@ export class Rng {
     return new Rng(Math.floor(this.next() * 4294967296));
   }
 }
+
+/**
+ * Indices 0..size-1 drawn without replacement, epoch after epoch: each epoch is a fresh permutation
+ * taken from its end, and one call may span two epochs (the rollout prompts of PPO and GRPO).
+ */
+export function epochDraws(rng: Rng, size: number): (count: number) => number[] {
+  let order: number[] = [];
+  return (count) => {
+    const out: number[] = [];
+    while (out.length < count) {
+      if (!order.length) order = rng.permutation(size);
+      out.push(order.pop()!);
+    }
+    return out;
+  };
+}

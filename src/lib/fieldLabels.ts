@@ -1,3 +1,12 @@
+import type { LrSchedulerType } from '../core/train/pretrainConfig.ts';
+
+/** The learning-rate schedules (TRL: lr_scheduler_type) as every stage's select offers them. */
+export const LR_SCHEDULES: readonly { value: LrSchedulerType; label: string }[] = [
+  { value: 'linear', label: 'Linear (to 0 over the run)' },
+  { value: 'cosine', label: 'Cosine' },
+  { value: 'constant', label: 'Constant' },
+];
+
 /** The on-screen names of config fields, for the summary of what blocks training. */
 export const FIELD_LABELS: Record<string, string> = {
   corpus: 'Text file',

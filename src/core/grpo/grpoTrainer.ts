@@ -24,7 +24,7 @@ import { encodePrompts } from '../ppo/ppoTrainer.ts';
 import { sampleResponses } from '../ppo/rollout.ts';
 import { HAPPY_ENDING_SPEC, type GoldSpec } from '../preferences/goldScore.ts';
 import type { RewardFunction } from '../rewards/rewardFunction.ts';
-import { Rng } from '../rng.ts';
+import { epochDraws, Rng } from '../rng.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { learningRateAt } from '../train/lrSchedule.ts';
 import type { CheckpointFiles, MetricRow, Sample } from '../train/pretrainConfig.ts';
@@ -119,17 +119,9 @@ export class GrpoRun implements TrainingJob {
     const ref = config.beta !== 0 || config.log_sequence_kl ? modelFromCheckpoint(parsed) : null;
     const optimizer = tf.train.adam(config.learning_rate, 0.9, 0.999, 1e-8);
     const optimizerStep = makeOptimizerStep(lm.params, optimizer, config);
-    const promptRng = new Rng(config.seed + 1);
+    const drawPrompts = epochDraws(new Rng(config.seed + 1), promptIds.length);
     const sampleRng = new Rng(config.seed + 2);
-    let order: number[] = [];
-    const nextPrompts = (): number[] => {
-      const out: number[] = [];
-      while (out.length < promptsPerStep) {
-        if (!order.length) order = promptRng.permutation(promptIds.length);
-        out.push(order.pop()!);
-      }
-      return out;
-    };
+    const nextPrompts = (): number[] => drawPrompts(promptsPerStep);
     const info = (step: number) => ({ stage: 'grpo', step, run_config: { ...config, method, reward_funcs: functions.map((f) => f.name), started_from: this.request.fromLabel ?? 'a checkpoint' } });
 
     onEvents([{ type: 'started', backend: activeBackend(), nParams: countParameters(lm.config), vocabSize: tokenizer.vocabSize, numTrainExamples: promptIds.length }]);
@@ -213,16 +205,17 @@ export class GrpoRun implements TrainingJob {
               const now = completionLogprobsAndEntropy(lm, layout, config.temperature);
               const maskT = tf.tensor2d(mask, [N, T]);
               const advantages = tf.tensor1d(adv.advantages);
+              const refT = refLogprobs ? tf.tensor2d(refLogprobs, [N, T]) : null;
               const out =
                 method === 'grpo'
                   ? grpoLoss(
-                      { logprobs: now.logprobs, old_logprobs: oldLogprobs ? tf.tensor2d(oldLogprobs, [N, T]) : null, ref_logprobs: refLogprobs ? tf.tensor2d(refLogprobs, [N, T]) : null, advantages, mask: maskT },
+                      { logprobs: now.logprobs, old_logprobs: oldLogprobs ? tf.tensor2d(oldLogprobs, [N, T]) : null, ref_logprobs: refT, advantages, mask: maskT },
                       { ...clip, beta: config.beta, loss_type: config.loss_type, max_completion_length: T, num_items_in_batch: numItems },
                     )
                   : rlooLoss({ logprobs: now.logprobs, old_logps: tf.tensor1d(oldLogprobs!.map((row, b) => row.reduce((s, lp, t) => s + lp * mask[b][t], 0))), advantages, mask: maskT }, clip);
-              // k1 summed over each completion, averaged over the batch: before this iteration's update,
-              // so on the first iteration it is the KL at sampling time.
-              const sequenceKl = refLogprobs ? tf.div(tf.sum(tf.mul(tf.sub(now.logprobs, tf.tensor2d(refLogprobs, [N, T])), tf.tensor2d(lengthMask, [N, T]))), N) : tf.scalar(0);
+              // k1 summed over each completion, averaged over the batch, on the first iteration only:
+              // before any update of this batch, so it is the KL at sampling time (the one logged).
+              const sequenceKl = refT && it === 0 ? tf.div(tf.sum(tf.mul(tf.sub(now.logprobs, refT), tf.tensor2d(lengthMask, [N, T]))), N) : tf.scalar(0);
               kept.stats = tf.keep(tf.stack([out.kl, out.clip_low, out.clip_high, out.clip_region, maskedTokenMean(now.entropy, maskT), sequenceKl]));
               return out.loss;
             }, lr);

@@ -14,7 +14,7 @@ import type { RunOutcome, TrainEvent, TrainingJob } from '../engine/engineApi.ts
 import { modelFromCheckpoint, parseCheckpoint, type ParsedCheckpoint } from '../model/checkpoint.ts';
 import { countParameters, type GPT } from '../model/gpt.ts';
 import { HAPPY_ENDING_SPEC, type GoldSpec } from '../preferences/goldScore.ts';
-import { Rng } from '../rng.ts';
+import { epochDraws, Rng } from '../rng.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { learningRateAt } from '../train/lrSchedule.ts';
 import type { CheckpointFiles, MetricRow, Sample } from '../train/pretrainConfig.ts';
@@ -115,17 +115,11 @@ export class PpoRun implements TrainingJob {
     const klCtl: KLController = config.adap_kl_ctrl ? new AdaptiveKLController(config.kl_coef, config.target, config.horizon) : new FixedKLController(config.kl_coef);
     const B = rolloutBatchSize(config);
     const mbSize = config.per_device_train_batch_size;
+    // Also shuffles the mini-batches: one stream, so seeded runs draw as before.
     const promptRng = new Rng(config.seed + 1);
+    const drawPrompts = epochDraws(promptRng, promptIds.length);
     const sampleRng = new Rng(config.seed + 2);
-    let order: number[] = [];
-    const nextPrompts = (): number[] => {
-      const out: number[] = [];
-      while (out.length < B) {
-        if (!order.length) order = promptRng.permutation(promptIds.length);
-        out.push(order.pop()!);
-      }
-      return out;
-    };
+    const nextPrompts = (): number[] => drawPrompts(B);
     const info = (step: number) => ({ stage: 'ppo', step, run_config: { ...config, reward: reward.kind === 'gold' ? 'gold' : 'reward model', started_from: this.request.fromLabel ?? 'a checkpoint' } });
 
     onEvents([{ type: 'started', backend: activeBackend(), nParams: countParameters(lm.config) + lm.config.n_embd, vocabSize: tokenizer.vocabSize, numTrainExamples: promptIds.length }]);
