@@ -5,6 +5,7 @@
 import { probeBaseCheckpoint, readCheckpointUpload } from '../lib/checkpointFiles.ts';
 import { db, type RunRecord } from '../lib/db.ts';
 import { downloadFile } from '../lib/download.ts';
+import { engine } from '../lib/engine.ts';
 import { estimateParams } from '../lib/paramCount.ts';
 import { history } from './history.svelte.ts';
 import { save } from './storage.ts';
@@ -48,6 +49,10 @@ class CheckpointsState {
     this.importedName = null;
     try {
       const info = await readCheckpointUpload(chosen);
+      // Every check a run makes, in the worker (the weights, the tokenizer, the format version),
+      // so files that could never train are refused now instead of stored and failing later.
+      const problem = await engine.checkCheckpoint(info.files);
+      if (problem) throw new Error(`These files cannot be used as a checkpoint: ${problem}. Nothing was imported.`);
       const now = Date.now();
       const step = info.step ?? 0;
       const name = `imported ${info.shape.n_layer}×${info.shape.n_embd}, vocab ${info.shape.vocab_size}`;

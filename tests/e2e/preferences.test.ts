@@ -139,5 +139,12 @@ test('import: a malformed line is named; the valid rest imports on request; HTML
   // Not UTF-8: refused with the line named, nothing imported.
   await page.getByLabel(/Preference file/).setInputFiles({ name: 'latin1.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from([0x7b, 0x7d, 0x0a, 0xe9, 0x0a]) });
   await status.getByText(/latin1\.jsonl is not UTF-8 text: byte 4 \(line 2\)/).waitFor();
+
+  // A labels file from a newer playground: refused whole with the version named, nothing imported.
+  const newer = [1, 2].map((i) => JSON.stringify({ prompt: `Write story ${i}.`, chosen: 'Happy.', rejected: 'Sad.', annotator: 'Ada', playground_version: 3 })).join('\n');
+  await page.getByLabel(/Preference file/).setInputFiles({ name: 'newer.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(newer) });
+  await status.getByText(/Line 1 is marked playground_version 3, from a newer version of the playground.*Nothing was imported/).waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Import the/ }).count(), 0, 'no partial import offered');
+  await progress().filter({ hasText: '0 of 2 labeled' }).waitFor();
   assert.deepEqual(pageErrors, []);
 });

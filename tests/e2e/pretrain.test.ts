@@ -4,7 +4,7 @@
  * run in order: the reload test finds the runs the training tests made.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -193,6 +193,16 @@ test('importing model files: all three become a run; a missing file is named', a
   const input = page.getByLabel('Model files (choose all three together)');
   await input.setInputFiles([join(exported, 'config.json'), join(exported, 'tokenizer.json')]);
   await page.getByText('Missing model.safetensors').waitFor();
+  // Files from a newer playground are refused whole, with the reason, and nothing is stored.
+  const newer = join(exported, 'newer');
+  mkdirSync(newer, { recursive: true });
+  const config = JSON.parse(readFileSync(join(exported, 'config.json'), 'utf8'));
+  config.rlhf_playground.format_version = 99;
+  writeFileSync(join(newer, 'config.json'), JSON.stringify(config));
+  const rowsBefore = await page.getByTestId('history-row').count();
+  await input.setInputFiles([join(exported, 'model.safetensors'), join(newer, 'config.json'), join(exported, 'tokenizer.json')]);
+  await page.getByText(/cannot be used as a checkpoint: these files were written by a newer version of the playground \(checkpoint format 99\).*Nothing was imported/).waitFor();
+  assert.equal(await page.getByTestId('history-row').count(), rowsBefore, 'a refused import stores no run');
   await input.setInputFiles(['model.safetensors', 'config.json', 'tokenizer.json'].map((f) => join(exported, f)));
   await page.getByText(/Imported “/).waitFor();
   const imported = page.getByTestId('history-row').filter({ hasText: 'imported' });

@@ -53,6 +53,19 @@ describe('import', () => {
     expect(listLines(report.unit, [2, 5, 9])).toBe('lines 2, 5, 9');
   });
 
+  it('refuses a whole file from another version of the playground, and reads versions 1 and 2', () => {
+    const row = (v: unknown, i = 0) => JSON.stringify({ prompt: `p${i}`, chosen: 'a', rejected: 'b', annotator: 'Ada', playground_version: v });
+    const newer = parsePreferenceFile([row(2, 0), row(3, 1)].join('\n'), { annotator: 'me' });
+    expect(newer.error).toMatch(/^Line 2 is marked playground_version 3, from a newer version of the playground; this version reads labels files of version 1 and 2/);
+    expect(newer.error).toMatch(/Nothing was imported\.$/);
+    expect(newer.records).toEqual([]);
+    expect(parsePreferenceFile(row('2'), { annotator: 'me' }).error).toMatch(/"playground_version" must be a whole number/);
+    expect(parsePreferenceFile(`[${row(0)}]`, { annotator: 'me' }).error).toMatch(/^Record 1 is marked playground_version 0, from an unknown version/);
+    const ok = parsePreferenceFile([row(1, 0), row(2, 1)].join('\n'), { annotator: 'me' });
+    expect(ok.error).toBeUndefined();
+    expect(ok.records).toHaveLength(2);
+  });
+
   it('says which columns are missing and which names are accepted', () => {
     const misnamed = parsePreferenceFile('{"prompt": "p", "chosen_text": "a", "rejected_text": "b"}\n', { annotator: 'me' });
     expect(misnamed.error).toMatch(/Unrecognised columns on line 1: prompt, chosen_text, rejected_text/);

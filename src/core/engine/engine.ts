@@ -177,6 +177,15 @@ export function createEngine(options: EngineOptions): EngineApi {
       return runJob(new DpoRun(request), request.sampling, onEvents);
     },
 
+    async checkCheckpoint(files: CheckpointFiles) {
+      try {
+        parseCheckpoint(files);
+        return null;
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+    },
+
     async scoreTexts(reward: CheckpointFiles, items: { prompt: string; completion: string }[]) {
       return rewardScorer.score(reward, items);
     },

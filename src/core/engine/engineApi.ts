@@ -125,6 +125,8 @@ export interface EngineApi extends LiveDpoApi {
   bestOfN(request: BestOfNRequest, onProgress: (done: number, total: number) => void): Promise<BestOfNResult>;
   /** Offline preference optimisation (DPO, KTO, ORPO, CPO) from a language-model checkpoint on preference pairs. */
   dpo(request: DpoRequest, onEvents: (events: TrainEvent[]) => void): Promise<RunOutcome>;
+  /** Why three files cannot be loaded as a checkpoint (every check a run makes), or null when they can. */
+  checkCheckpoint(files: CheckpointFiles): Promise<string | null>;
   /** Rewards of (prompt, completion) items under a reward-model checkpoint, in order. */
   scoreTexts(reward: CheckpointFiles, items: { prompt: string; completion: string }[]): Promise<number[]>;
   /**

@@ -12,6 +12,13 @@ import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safete
 
 export const MODEL_TYPE = 'rlhf-playground-gpt';
 
+/**
+ * The version of what config.json's "rlhf_playground" section and the tensors mean. Files without
+ * it (written before it existed) are version 1. A reader refuses a newer version rather than
+ * loading weights whose meaning changed.
+ */
+export const CHECKPOINT_FORMAT_VERSION = 1;
+
 /** What config.json holds beyond the model shape. */
 export interface CheckpointInfo {
   /** The stage that wrote it ('pretrain', later 'sft', ...). */
@@ -57,7 +64,7 @@ export async function checkpointFiles(model: GPT, tokenizer: Tokenizer, info: Ch
     eos_token_id: tokenizer.eosId,
     bos_token_id: tokenizer.eosId,
     torch_dtype: 'float32',
-    rlhf_playground: info,
+    rlhf_playground: { format_version: CHECKPOINT_FORMAT_VERSION, ...info },
   };
   return {
     model: encodeSafetensors(tensors, { format: 'pt' }),
@@ -71,6 +78,21 @@ export interface ParsedCheckpoint {
   weights: Map<string, Float32Array>;
   tokenizer: Tokenizer;
   info: CheckpointInfo;
+}
+
+/** Refuses config.json of another kind of model, or of a newer playground. */
+function checkFormat(config: Record<string, unknown>): void {
+  if (config.model_type !== undefined && config.model_type !== MODEL_TYPE) {
+    throw new Error(`config.json describes a model of type "${String(config.model_type).slice(0, 60)}"; the playground reads its own checkpoints (model_type "${MODEL_TYPE}")`);
+  }
+  const section = config.rlhf_playground;
+  if (section === undefined) return;
+  if (!section || typeof section !== 'object' || Array.isArray(section)) throw new Error('config.json: "rlhf_playground" must be an object');
+  const version = (section as Record<string, unknown>).format_version ?? 1;
+  if (!Number.isInteger(version) || (version as number) < 1) throw new Error('config.json: rlhf_playground.format_version must be a whole number from 1');
+  if ((version as number) > CHECKPOINT_FORMAT_VERSION) {
+    throw new Error(`these files were written by a newer version of the playground (checkpoint format ${version}); this version reads format ${CHECKPOINT_FORMAT_VERSION} and older`);
+  }
 }
 
 function parseJson(text: string, file: string): Record<string, unknown> {
@@ -89,6 +111,7 @@ function parseJson(text: string, file: string): Record<string, unknown> {
  */
 export function parseCheckpoint(files: CheckpointFiles): ParsedCheckpoint {
   const config = parseJson(files.config, 'config.json');
+  checkFormat(config);
   const fields = ['vocab_size', 'n_positions', 'n_embd', 'n_layer', 'n_head'] as const;
   for (const f of fields) {
     if (!Number.isInteger(config[f]) || (config[f] as number) <= 0) throw new Error(`config.json: ${f} must be a positive whole number`);

@@ -8,6 +8,7 @@
  *            The prompt is the shared dialogue up to and including the last "\n\nAssistant:".
  */
 import { argillaRecord, isArgillaRecord, type RecordProblem } from './argillaRecords.ts';
+import { labelsVersionProblem } from './labelsFormat.ts';
 import type { Ranking } from './ranking.ts';
 
 export type PreferenceFormat = 'trl' | 'hh-rlhf' | 'argilla';
@@ -140,6 +141,12 @@ export function parsePreferenceFile(text: string, options: { annotator: string; 
     return { ...report, error: `Unrecognised columns on ${read.unit} ${first.line}: ${Object.keys(first.value as object).join(', ') || '(none)'}; ${ACCEPTED}.` };
   }
   report.format = format;
+  // A file from another version of the playground is refused whole: its rows may mean more than
+  // this version can read, and importing the readable part would half-apply it.
+  for (const { line, value } of read.values) {
+    const problem = value && typeof value === 'object' && !Array.isArray(value) ? labelsVersionProblem(value as Record<string, unknown>, `${read.unit === 'line' ? 'Line' : 'Record'} ${line}`) : null;
+    if (problem) return { ...report, error: `${problem}. Nothing was imported.` };
+  }
   const seen = new Set<string>();
   for (const { line, value } of read.values) {
     if (!value || typeof value !== 'object' || Array.isArray(value)) {
