@@ -35,3 +35,8 @@ export function metricsCsv(columns: readonly CsvSeries[]): string {
   }
   return lines.join('\r\n') + '\r\n';
 }
+
+/** A table as CSV: a header row, then one row per item (charts whose x is not the step). */
+export function tableCsv(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  return [header, ...rows].map((row) => row.map((cell) => csvField(String(cell))).join(',')).join('\r\n') + '\r\n';
+}

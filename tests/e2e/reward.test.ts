@@ -5,6 +5,7 @@
  * reload and find the run again.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { fill, happyPairsJsonl, importPairs, waitForPoints } from './actions.ts';
@@ -70,6 +71,13 @@ test('charts, scoring, histograms and the most-wrong pairs', { timeout: 60_000 }
 
   await waitForPoints(page, 'reward-histogram', [20, 20]);
   assert.match((await page.getByTestId('histogram-summary').textContent()) ?? '', /step 6: 6 held-out pairs/);
+  // The histogram saves the raw rewards, one row per held-out pair.
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download Rewards of chosen and rejected answers data as CSV' }).click();
+  const csv = readFileSync((await (await download).path())!, 'utf8').trim().split('\r\n');
+  assert.equal(csv[0], 'pair,chosen reward,rejected reward');
+  assert.equal(csv.length, 7, 'a header and 6 held-out pairs');
+  assert.ok(csv.slice(1).every((line) => /^\d+,-?[\d.e-]+,-?[\d.e-]+$/.test(line)), csv.join(' | '));
   const wrong = page.getByTestId('most-wrong').locator('li');
   assert.equal(await wrong.count(), 6);
   assert.match((await wrong.first().textContent()) ?? '', /Ranked (wrong|right),\s+margin -?\d/);

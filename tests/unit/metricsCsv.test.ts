@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvField, metricsCsv, seriesOf } from '../../src/lib/metricsCsv.ts';
+import { csvField, metricsCsv, seriesOf, tableCsv } from '../../src/lib/metricsCsv.ts';
 
 describe('metricsCsv', () => {
   it('writes a header and one row per step, empty cells where a series did not log', () => {
@@ -30,5 +30,11 @@ describe('metricsCsv', () => {
   it('takes the finite values of one key from metric rows', () => {
     const rows = [{ step: 0, loss: 3 }, { step: 1 }, { step: 2, loss: Number.NaN }, { step: 3, loss: 1 }];
     expect([...seriesOf('loss', rows, 'loss').values]).toEqual([[0, 3], [3, 1]]);
+  });
+
+  it('writes a table of points (charts whose x is not the step), quoting names', () => {
+    expect(tableCsv(['run', 'objective/kl', 'gold/score_mean'], [['#3 Sweep beta = 0.1 · DPO, run', 1.5, 0.25], ['#4', 0, -1]])).toBe(
+      'run,objective/kl,gold/score_mean\r\n"#3 Sweep beta = 0.1 · DPO, run",1.5,0.25\r\n#4,0,-1\r\n',
+    );
   });
 });
