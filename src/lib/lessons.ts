@@ -1,8 +1,10 @@
 /**
  * The guided lessons: short sequences of steps, each a paragraph in plain words, the formulas it
- * is about (KaTeX source), the tab to look at, and what its "Do this step" button does. Pure data:
- * the state (src/state/lessons.svelte.ts) dispatches the actions to the existing stage states, the
- * link keeps `lesson=<id>&step=<n>` (src/lib/urlConfig.ts), the unit tests check every formula parses.
+ * is about (KaTeX source), the tab and the controls to look at, and what its "Do this step" button
+ * does. Pure data: the state (src/state/lessons.svelte.ts) dispatches the actions to the existing
+ * stage states, the lesson panel puts the formulas next to the step's control, the link keeps
+ * `lesson=<id>&step=<n>` (src/lib/urlConfig.ts), the unit tests check every formula parses and
+ * every control a step names is one the components render.
  *
  * Every lesson starts from the shipped base model and each step's settings are small, so a step
  * finishes in about a minute on a laptop without a GPU (the README gives each lesson's time).
@@ -39,6 +41,47 @@ export const LESSON_ACTIONS = [
 ] as const;
 export type LessonAction = (typeof LESSON_ACTIONS)[number];
 
+/**
+ * The controls a step can point at, with the words the lesson panel uses for each. A key with a
+ * dot is a setting, under its name in the link: its field renders data-setting="<key>" (the
+ * fields' urlKey). Any other key is a control that carries data-lesson-target="<key>": a Train
+ * button row ("<prefix>-train", from TrainingControls' prefix), a card, a chart ("chart-<id>",
+ * from MetricChart's id). tests/unit/lessons.test.ts checks each against the components' sources.
+ */
+export const LESSON_TARGETS = {
+  'ppo.kl_coef': 'the KL coefficient',
+  'ppo.adap_kl_ctrl': 'Adaptive KL',
+  'dpo.beta': 'Beta',
+  'grpo.beta': 'Beta',
+  'sft-train': 'the Train button',
+  'reward-train': 'the Train button',
+  'ppo-train': 'the Train button',
+  'dpo-train': 'the Train button',
+  simulator: 'the simulated annotator',
+  'ppo-rerun': 'the card "Rerun with another KL setting"',
+  'grpo-rewards': 'the reward functions',
+  'grpo-hacking': 'the reward-hacking buttons',
+  'grpo-overopt': 'the overoptimization button',
+  'noise-experiment': 'the label-noise experiment',
+  'dpo-loss-types': 'the loss types',
+  'chart-sft-loss': 'the loss chart',
+  'chart-reward-accuracy': 'the accuracy chart',
+  'chart-ppo-kl': 'the KL chart',
+  'chart-ppo-reward': 'the reward chart',
+  'chart-dpo-rewards': 'the chosen and rejected rewards chart',
+  'chart-dpo-margins': 'the reward margin chart',
+  'chart-overoptimization': 'the overoptimization chart',
+} as const satisfies Record<string, string>;
+export type LessonTarget = keyof typeof LESSON_TARGETS;
+
+/** A setting's key (it has a dot: 'ppo.kl_coef'), as opposed to another control's. */
+export const isSettingTarget = (key: LessonTarget): boolean => key.includes('.');
+
+/** The CSS selector of the element a target key names. */
+export function targetSelector(key: LessonTarget): string {
+  return isSettingTarget(key) ? `[data-setting="${key}"]` : `[data-lesson-target="${key}"]`;
+}
+
 /** Settings a step applies before it runs: the stage form's fields under TRL's names, plus a few of the action's own. */
 export type StepSettings = Readonly<Record<string, number | string | boolean>>;
 
@@ -56,6 +99,11 @@ export interface LessonStep {
   formulas?: readonly LessonFormula[];
   /** The tab the step is about: shown when the step opens, highlighted while it is current. */
   stage: StageId;
+  /**
+   * The controls on that tab the step is about, outlined while it is current; the formulas sit in
+   * a callout after the first one on screen (the others are only outlined).
+   */
+  targets: readonly [LessonTarget, ...LessonTarget[]];
   action: LessonAction;
   settings?: StepSettings;
   /** The button's words when it does more than show the tab. */
@@ -115,6 +163,7 @@ const LABEL_STEP: LessonStep = {
     'Preferences are pairs of answers to the same prompt with the better one marked. Instead of clicking through them, let the simulated annotator on the Preferences tab do it: this step samples two stories for each of 40 prompts from the base model ("Generate comparisons"), then the simulated annotator prefers the happier ending ("Label with the simulated annotator"). Its labels are marked as simulated.',
   formulas: [F.bradleyTerry],
   stage: 'preferences',
+  targets: ['simulator'],
   action: 'simulate-labels',
   settings: { prompts: 40, completions: 2 },
   doLabel: 'Generate and label 40 pairs',
@@ -133,6 +182,7 @@ export const LESSONS: readonly Lesson[] = [
           'The shipped base model only continues text. Supervised fine-tuning (SFT) shows it prompts with good answers, and it learns to answer in that shape. The SFT tab\'s "Train" button runs 200 steps on the built-in instruction rows; watch the loss fall and compare the samples before and after.',
         formulas: [F.sft],
         stage: 'sft',
+        targets: ['sft-train', 'chart-sft-loss'],
         action: 'sft-train',
         settings: { from: 'base', max_steps: 200 },
         doLabel: 'Fine-tune for 200 steps',
@@ -144,6 +194,7 @@ export const LESSONS: readonly Lesson[] = [
           'A reward model reads a story and gives it one number. It learns from the pairs: the preferred story should score higher than the other. The Reward model tab trains it on the newest labeled dataset; its held-out accuracy says how often it agrees with the labels it has not seen.',
         formulas: [F.bradleyTerry, F.rewardLoss],
         stage: 'reward',
+        targets: ['reward-train', 'chart-reward-accuracy'],
         action: 'reward-train',
         settings: { max_steps: 40 },
         doLabel: 'Train the reward model',
@@ -154,6 +205,7 @@ export const LESSONS: readonly Lesson[] = [
           'Now the fine-tuned model (the policy) writes stories, the reward model scores them, and PPO nudges the policy toward what scored well. A KL penalty (the "KL coefficient" setting on the Policy optimization tab) keeps it near where it started. The charts show the score rising and the KL it costs.',
         formulas: [F.klReward],
         stage: 'policy',
+        targets: ['ppo.kl_coef', 'ppo-train'],
         action: 'ppo-train',
         settings: { max_steps: 30, rewardKind: 'model' },
         doLabel: 'Train PPO for 30 steps',
@@ -172,6 +224,7 @@ export const LESSONS: readonly Lesson[] = [
           'PPO does not maximise the score alone. It subtracts beta times the KL divergence: how far the policy\'s word choices have moved from the model it started from (the reference). The Policy optimization tab calls beta the "KL coefficient" (TRL: kl_coef); with "Adaptive KL" on, it follows the measured KL toward a target.',
         formulas: [F.klReward, F.adaptiveKl],
         stage: 'policy',
+        targets: ['ppo.kl_coef', 'ppo.adap_kl_ctrl'],
         action: 'select-stage',
       },
       {
@@ -180,6 +233,7 @@ export const LESSONS: readonly Lesson[] = [
           'This trains 30 PPO steps from your newest SFT model (the base model if there is none) with the gold score (the simulated annotator\'s own preference) as the reward and the KL penalty on. Watch two charts: the score, and objective/kl, the KL summed over each response\'s tokens.',
         formulas: [F.klEstimate],
         stage: 'policy',
+        targets: ['ppo-train', 'chart-ppo-kl'],
         action: 'ppo-train',
         settings: { max_steps: 30, rewardKind: 'gold' },
         doLabel: 'Train PPO with the KL penalty',
@@ -190,6 +244,7 @@ export const LESSONS: readonly Lesson[] = [
           'Now the same run with a fixed KL coefficient of 0, the "Rerun with another KL setting" card below the charts. Both runs are drawn on the same charts. Nothing holds the policy near its start any more: the KL runs away, and the samples drift into whatever text the score happens to like.',
         formulas: [F.klZero],
         stage: 'policy',
+        targets: ['ppo-rerun'],
         action: 'ppo-rerun-kl0',
         doLabel: 'Rerun without the KL penalty',
       },
@@ -199,6 +254,7 @@ export const LESSONS: readonly Lesson[] = [
           'Compare the two curves of objective/kl and of the score, then the samples of each run. The penalised run gains less score but keeps writing stories; the unpenalised one reaches a higher score with text a reader would not want. The penalty is the price that keeps the learned behaviour close to a model we trust.',
         formulas: [F.klReward],
         stage: 'policy',
+        targets: ['chart-ppo-kl', 'chart-ppo-reward'],
         action: 'select-stage',
       },
     ],
@@ -216,6 +272,7 @@ export const LESSONS: readonly Lesson[] = [
           'DPO turns the reward-then-PPO recipe into one loss on the pairs: raise the probability of the preferred story relative to the reference model, lower the other one. "Beta" on the Direct preference tab sets how far the policy may move. This trains 40 steps with beta 0.1 on the newest labeled dataset.',
         formulas: [F.dpo],
         stage: 'dpo',
+        targets: ['dpo.beta', 'dpo-train'],
         action: 'dpo-train',
         settings: { max_steps: 40, beta: 0.1 },
         doLabel: 'Train DPO for 40 steps',
@@ -226,6 +283,7 @@ export const LESSONS: readonly Lesson[] = [
           'DPO never trains a reward model, yet its policy implies one: beta times the log-ratio of the policy to the reference. The charts rewards/chosen, rewards/rejected and rewards/margins (TRL\'s names) plot it; the margin should grow while the accuracy (how often the chosen story gets the higher implicit reward) rises.',
         formulas: [F.implicitReward],
         stage: 'dpo',
+        targets: ['chart-dpo-rewards', 'chart-dpo-margins'],
         action: 'select-stage',
       },
       {
@@ -234,6 +292,7 @@ export const LESSONS: readonly Lesson[] = [
           'Run it again with beta 0.5. A larger beta makes the same log-ratio count for more, so the loss is satisfied with smaller moves: the policy stays nearer the reference. Compare the margins and samples of the two runs in the run history.',
         formulas: [F.dpo],
         stage: 'dpo',
+        targets: ['dpo.beta', 'dpo-train'],
         action: 'dpo-train',
         settings: { max_steps: 40, beta: 0.5 },
         doLabel: 'Train DPO with beta 0.5',
@@ -252,6 +311,7 @@ export const LESSONS: readonly Lesson[] = [
           'GRPO samples a group of completions per prompt and scores each with reward functions. happy_words counts happy words with no limit, which is a loophole: more is always better. GRPO then pushes up each completion by how much better it did than its group (its advantage), as on the GRPO & RLOO tab.',
         formulas: [F.grpoAdvantage],
         stage: 'grpo',
+        targets: ['grpo-rewards'],
         action: 'select-stage',
       },
       {
@@ -260,6 +320,7 @@ export const LESSONS: readonly Lesson[] = [
           'This is the "Reward hacking" button of the GRPO tab: 40 steps with happy_words and beta 0 (no KL term). The repetition penalty is charted with weight 0, never optimised, to measure the spam. Watch the samples turn into "kind nice kind kind".',
         formulas: [F.grpoObjective],
         stage: 'grpo',
+        targets: ['grpo-hacking'],
         action: 'grpo-hacking',
         doLabel: 'Train with beta 0',
       },
@@ -269,6 +330,7 @@ export const LESSONS: readonly Lesson[] = [
           'The same run with beta 0.1, the GRPO tab\'s "Beta" setting. The KL term makes every word that drifts from the reference cost something, so the policy adds a few happy words and keeps telling stories. Compare the KL and the repetition charts of the two runs.',
         formulas: [F.grpoObjective, F.klEstimate],
         stage: 'grpo',
+        targets: ['grpo.beta', 'grpo-hacking'],
         action: 'grpo-hacking-beta',
         doLabel: 'Train with beta 0.1',
       },
@@ -287,6 +349,7 @@ export const LESSONS: readonly Lesson[] = [
           'Real annotators disagree and make mistakes. The "Label noise" experiment on the Direct preference tab swaps chosen and rejected for a share of the training pairs (the same pairs for every run), then trains one DPO run per loss type: sigmoid (standard DPO), robust, IPO and label smoothing. This runs it with 20% flipped and 30 steps a run.',
         formulas: [F.flip, F.robust],
         stage: 'dpo',
+        targets: ['noise-experiment'],
         action: 'noise-experiment',
         settings: { fraction: 0.2, max_steps: 30 },
         doLabel: 'Run the noise experiment',
@@ -297,6 +360,7 @@ export const LESSONS: readonly Lesson[] = [
           'All four runs are drawn on the same charts. Standard DPO trusts every label and keeps pushing the margin on the flipped ones; robust DPO corrects for the known flip rate, and IPO aims the margin at a fixed target instead of pushing it forever. Compare the evaluation accuracy of the four curves.',
         formulas: [F.ipo],
         stage: 'dpo',
+        targets: ['dpo-loss-types', 'noise-experiment'],
         action: 'select-stage',
       },
     ],
@@ -313,6 +377,7 @@ export const LESSONS: readonly Lesson[] = [
           'A reward model is only a proxy for what people want. Gao et al. (2022) found that optimising a proxy raises the true (gold) score at first, then lowers it as the policy moves further away. They measure the distance as the square root of the KL from the starting policy.',
         formulas: [F.sqrtKl],
         stage: 'grpo',
+        targets: ['chart-overoptimization'],
         action: 'select-stage',
       },
       {
@@ -321,6 +386,7 @@ export const LESSONS: readonly Lesson[] = [
           'This is the "Overoptimization" button of the GRPO tab: story pairs labeled by their endings alone train a proxy reward model, GRPO optimises the proxy with beta 0 for 100 steps while a fuller gold (happy ending, on topic, about 40 words) is logged, then the best-of-n baseline is measured. It takes three to four minutes.',
         formulas: [F.gaoRl],
         stage: 'grpo',
+        targets: ['grpo-overopt'],
         action: 'grpo-overopt',
         doLabel: 'Run the overoptimization experiment',
       },
@@ -330,6 +396,7 @@ export const LESSONS: readonly Lesson[] = [
           'The overoptimization chart plots proxy and gold against the square root of the KL, with best-of-n on the same axes. The proxy keeps rising; look for where the gold peaked and how far it fell. Best-of-n spends far less KL for its gain.',
         formulas: [F.gaoRl, F.gaoBon],
         stage: 'grpo',
+        targets: ['chart-overoptimization'],
         action: 'select-stage',
       },
     ],

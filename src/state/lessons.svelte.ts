@@ -28,12 +28,20 @@ import { rewardRun } from './rewardRun.svelte.ts';
 import { sftDatasets } from './sftDatasets.svelte.ts';
 import { sftForm, sftRun } from './sftForm.svelte.ts';
 import { stages } from './stages.svelte.ts';
+import type { TrainingRunState } from './trainingRun.svelte.ts';
 
 /** The newest stored run of a stage that kept a checkpoint, as a model picker's key. */
 async function newestCheckpoint(stage: RunStage): Promise<ModelSourceKey | undefined> {
   await history.refresh();
   const run = history.runs.find((r) => stageOf(r) === stage && r.checkpointStep !== undefined && r.id !== undefined);
   return run ? runSourceKey(run.id!) : undefined;
+}
+
+/** Puts a stage's newest finished run on screen, as its history's "Open" does; nothing when it has none. */
+async function openNewestFinished(run: TrainingRunState): Promise<void> {
+  await history.refresh();
+  const newest = run.runs.find((r) => r.status === 'finished' && r.id !== undefined);
+  if (newest) await run.open(newest.id!);
 }
 
 /** The step's settings that are fields of `defaults` (the rest belong to the action). */
@@ -89,7 +97,9 @@ const ACTIONS: Record<LessonAction, (settings: StepSettings) => Promise<void>> =
     await ppoRun.train();
   },
   'ppo-rerun-kl0': async () => {
-    if (!ppoRun.record) throw new Error('train a PPO run first (the step before).');
+    // Coming back later (a reload, another tab first): the newest finished PPO run is the one to rerun.
+    if (!ppoRun.record && !ppoRun.live) await openNewestFinished(ppoRun);
+    if (!ppoRun.record) throw new Error('there is no finished PPO run to rerun: train one first (the step before).');
     // As the tab's rerun card does: the run on screen stays on the charts beside the new one.
     if (ppoRun.id !== null) await ppoCompare.show(ppoRun.id, true, ppoRun.metrics);
     await ppoRun.rerunWith({ kl_coef: 0, adap_kl_ctrl: false });

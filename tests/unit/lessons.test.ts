@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import katex from 'katex';
 import { describe, expect, it } from 'vitest';
 import { defaultDpoRunConfig, validateDpoRunConfig } from '../../src/core/dpo/dpoConfig.ts';
@@ -5,8 +7,9 @@ import { defaultPpoRunConfig, validatePpoRunConfig } from '../../src/core/ppo/pp
 import { defaultRewardConfig } from '../../src/core/reward/rewardConfig.ts';
 import { validateRewardConfig } from '../../src/core/reward/rewardValidate.ts';
 import { defaultSftConfig, validateSftConfig } from '../../src/core/sft/sftConfig.ts';
-import { LESSON_ACTIONS, LESSONS, lessonById, type LessonStep } from '../../src/lib/lessons.ts';
+import { isSettingTarget, LESSON_ACTIONS, LESSON_TARGETS, LESSONS, lessonById, targetSelector, type LessonStep, type LessonTarget } from '../../src/lib/lessons.ts';
 import { STAGES } from '../../src/lib/stages.ts';
+import { decodeUrlConfig, prefixOf } from '../../src/lib/urlConfig.ts';
 
 const steps = LESSONS.flatMap((lesson) => lesson.steps.map((step) => ({ lesson, step })));
 
@@ -84,5 +87,116 @@ describe('LESSONS', () => {
   it('reuses the existing lessons of the GRPO and DPO tabs and the PPO rerun', () => {
     const actions = new Set(steps.map(({ step }) => step.action));
     for (const action of ['grpo-hacking', 'grpo-hacking-beta', 'grpo-overopt', 'noise-experiment', 'ppo-rerun-kl0']) expect(actions).toContain(action);
+  });
+});
+
+// ---- the controls the steps point at --------------------------------------------------------------
+
+const COMPONENTS = join(import.meta.dirname, '../../src/components');
+
+/** Every .svelte file under src/components, by path. */
+function svelteSources(dir = COMPONENTS): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) for (const [p, text] of svelteSources(path)) files.set(p, text);
+    else if (entry.name.endsWith('.svelte')) files.set(path, text(path));
+  }
+  return files;
+}
+const text = (path: string) => readFileSync(path, 'utf8');
+const sources = svelteSources();
+
+/** The values a component's tags give one attribute across the sources: `<MetricChart ... id="ppo-kl"` gives 'ppo-kl'. */
+function attributeValues(component: string, attribute: string): string[] {
+  const values: string[] = [];
+  for (const source of sources.values()) {
+    for (const tag of source.matchAll(new RegExp(`<${component}\\b`, 'g'))) {
+      // The tag's attributes end at the first '/>' or '>' on a line of its own (attribute values hold arrows).
+      const rest = source.slice(tag.index);
+      const end = rest.search(/\/>|\n\s*>/);
+      const value = new RegExp(`\\b${attribute}="([^"{}]+)"`).exec(rest.slice(0, end))?.[1];
+      if (value) values.push(value);
+    }
+  }
+  return values;
+}
+
+/** Components that hand their props on to another, whose users give that one's props too. */
+const PASSED_ON: Record<string, string[]> = { MetricChart: ['TrainEvalChart'] };
+
+/**
+ * The data-lesson-target values the components render: literal ones, and those templated from a
+ * prop (TrainingControls' "{prefix}-train", MetricChart's "chart-{id}") expanded with the values
+ * the components' users give that prop.
+ */
+function renderedLessonTargets(): Set<string> {
+  const rendered = new Set<string>();
+  for (const [path, source] of sources) {
+    const component = path.split('/').at(-1)!.replace('.svelte', '');
+    for (const [, value] of source.matchAll(/data-lesson-target="([^"]+)"/g)) {
+      const prop = /\{(\w+)\}/.exec(value)?.[1];
+      if (!prop) rendered.add(value);
+      else {
+        const users = [component, ...(PASSED_ON[component] ?? [])];
+        for (const given of users.flatMap((c) => attributeValues(c, prop))) rendered.add(value.replace(`{${prop}}`, given));
+      }
+    }
+  }
+  return rendered;
+}
+
+/** The settings keys the components give their fields (urlKey="ppo.kl_coef") or render themselves (data-setting="..."). */
+function renderedSettings(): Set<string> {
+  const rendered = new Set<string>();
+  for (const source of sources.values()) for (const [, key] of source.matchAll(/(?:urlKey|data-setting)="([a-z_]+\.[a-z_.]+)"/g)) rendered.add(key);
+  return rendered;
+}
+
+describe('lesson targets', () => {
+  const keys = Object.keys(LESSON_TARGETS) as LessonTarget[];
+
+  it('names at least one known control and one formula for every step', () => {
+    for (const { step } of steps) {
+      expect(step.targets.length).toBeGreaterThan(0);
+      for (const key of step.targets) expect(keys).toContain(key);
+      expect((step.formulas ?? []).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('has settings the link knows, on the tab of the step that names them', () => {
+    for (const key of keys.filter(isSettingTarget)) {
+      // A known setting with a value that cannot parse is ignored for its value, not as an unknown setting.
+      const why = decodeUrlConfig(`${key}=%E2%80%A6`).ignored.map((i) => i.why);
+      expect(why, key).not.toContain('unknown setting');
+    }
+    for (const { step } of steps) {
+      for (const key of step.targets.filter(isSettingTarget)) expect(key.split('.')[0], `${step.title}: ${key}`).toBe(prefixOf(step.stage));
+    }
+  });
+
+  it('names only controls the components render, each field with its setting as data-setting', () => {
+    for (const field of ['common/NumberField.svelte', 'common/SelectField.svelte', 'common/Choice.svelte', 'grpo/CheckField.svelte']) {
+      expect(text(join(COMPONENTS, field)), field).toContain('data-setting={urlKey}');
+    }
+    const settings = renderedSettings();
+    const controls = renderedLessonTargets();
+    for (const key of keys) {
+      if (isSettingTarget(key)) expect(settings, key).toContain(key);
+      else expect(controls, key).toContain(key);
+    }
+    // The expansion works: a Train row per stage and a chart per MetricChart id.
+    expect(controls).toContain('grpo-train');
+    expect(controls).toContain('chart-dpo-loss');
+  });
+
+  it('uses every known key in some step, each with words and a selector', () => {
+    const used = new Set(steps.flatMap(({ step }) => step.targets));
+    for (const key of keys) {
+      expect(used, key).toContain(key);
+      expect(LESSON_TARGETS[key].length).toBeGreaterThan(3);
+    }
+    expect(targetSelector('ppo.kl_coef')).toBe('[data-setting="ppo.kl_coef"]');
+    expect(targetSelector('ppo-train')).toBe('[data-lesson-target="ppo-train"]');
   });
 });
