@@ -7,7 +7,10 @@ import type { EngineApi } from '../core/engine/engineApi.ts';
 
 const worker = new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module' });
 
-export const engine: Comlink.Remote<EngineApi> = Comlink.wrap<EngineApi>(worker);
+/** A training worker as the page calls it (this one, or a sweep's extra worker: src/lib/enginePool.ts). */
+export type Engine = Comlink.Remote<EngineApi>;
+
+export const engine: Engine = Comlink.wrap<EngineApi>(worker);
 
 /**
  * Calls `listener` when the worker fails to load (`fatal`: it will never answer) or throws an

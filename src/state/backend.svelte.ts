@@ -5,7 +5,7 @@
 import type { BackendTimings } from '../core/engine/engineApi.ts';
 import type { BackendChoice, BackendName } from '../core/train/pretrainConfig.ts';
 import { clearTimings, loadTimings, saveTimings } from '../lib/backendTimings.ts';
-import { engine } from '../lib/engine.ts';
+import { engine, type Engine } from '../lib/engine.ts';
 
 export const BACKEND_CHOICES: { value: BackendChoice; label: string }[] = [
   { value: 'auto', label: 'Auto (fastest on this device)' },
@@ -53,6 +53,16 @@ class BackendState {
     } finally {
       this.busy = null;
     }
+  }
+
+  /**
+   * Sets another worker (a sweep's extra one) to the backend this page's worker runs, after
+   * ensuring that one: 'auto' measures once, and every worker trains on the same backend.
+   */
+  async startOn(other: Engine): Promise<BackendName> {
+    const name = await this.ensure();
+    await other.setBackend(name);
+    return name;
   }
 
   /** Forgets the stored timings and measures every backend again. */

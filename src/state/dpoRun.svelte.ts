@@ -12,7 +12,7 @@ import type { TrainEvent } from '../core/engine/engineApi.ts';
 import { describeGoldSpec, type GoldSpec } from '../core/preferences/goldScore.ts';
 import type { CheckpointFiles, Sample } from '../core/train/pretrainConfig.ts';
 import type { FieldError } from '../core/train/validate.ts';
-import { engine } from '../lib/engine.ts';
+import type { Engine } from '../lib/engine.ts';
 import { ALL_ANNOTATORS, dpoForm, SAME_AS_POLICY } from './dpoForm.svelte.ts';
 import { loadModelSource } from './modelSources.ts';
 import { simulator } from './preferenceSimulator.svelte.ts';
@@ -51,9 +51,10 @@ function refusalsOf(message: string, configFields: readonly string[]): FieldErro
   return errors;
 }
 
-class DpoRunState extends TrainingRunState {
-  constructor() {
-    super('dpo');
+/** `engine`: the worker it trains in (a sweep's extra worker; the page's one by default). */
+export class DpoRunState extends TrainingRunState {
+  constructor(engine?: Engine) {
+    super('dpo', [], engine);
   }
 
   /** The latest samples: the reference's completion beside the policy's, with gold scores. */
@@ -123,7 +124,7 @@ class DpoRunState extends TrainingRunState {
           gold: describeGoldSpec(goldSpec),
           ...(extra.label_noise ? { label_noise: extra.label_noise } : {}),
         },
-        call: (onEvents) => engine.dpo(Comlink.transfer(request, buffers), onEvents as (events: TrainEvent[]) => void),
+        call: (onEvents) => this.engine.dpo(Comlink.transfer(request, buffers), onEvents as (events: TrainEvent[]) => void),
         refused: (message) => {
           const errors = refusalsOf(message, Object.keys(config));
           if (!errors) return false;

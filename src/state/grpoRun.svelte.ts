@@ -7,10 +7,11 @@
  */
 import * as Comlink from 'comlink';
 import type { NamedRewardFailure, TrainEvent } from '../core/engine/engineApi.ts';
+import type { GrpoConfig } from '../core/grpo/grpoConfig.ts';
 import type { GrpoSample } from '../core/grpo/grpoTrainer.ts';
 import { describeGoldSpec } from '../core/preferences/goldScore.ts';
 import type { CheckpointFiles } from '../core/train/pretrainConfig.ts';
-import { engine } from '../lib/engine.ts';
+import type { Engine } from '../lib/engine.ts';
 import { grpoForm } from './grpoForm.svelte.ts';
 import { describeRewards, rewardField, rewardSources, type GrpoRewardChoice } from './grpoRewardChoices.ts';
 import { loadModelSource } from './modelSources.ts';
@@ -41,14 +42,15 @@ export async function loadRewardModels(choices: readonly GrpoRewardChoice[], buf
   return models;
 }
 
-class GrpoRunState extends TrainingRunState {
+/** `engine`: the worker it trains in (a sweep's extra worker; the page's one by default). */
+export class GrpoRunState extends TrainingRunState {
   /** The live run's reward failures, newest first, at most MAX_FAILURES. */
   failures = $state.raw<StepRewardFailure[]>([]);
   /** Every failure of the live run so far, by reward function name. */
   failureCounts = $state.raw<Record<string, number>>({});
 
-  constructor() {
-    super('grpo');
+  constructor(engine?: Engine) {
+    super('grpo', [], engine);
   }
 
   /** The latest step's group of completions (one prompt) with their rewards and advantages. */
@@ -76,13 +78,16 @@ class GrpoRunState extends TrainingRunState {
     await super.open(id);
   }
 
-  /** Starts a run with the form's settings: the chosen method and policy against the chosen reward functions. */
-  async train(): Promise<void> {
+  /**
+   * Starts a run with the form's settings (with `changes` over them, e.g. a sweep's value): the
+   * chosen method and policy against the chosen reward functions.
+   */
+  async train(changes: Partial<GrpoConfig> = {}): Promise<void> {
     if (this.live || !grpoForm.valid) return;
     grpoForm.refusal = null;
     this.#clearFailures();
     await this.start(async () => {
-      const config = grpoForm.snapshot();
+      const config: GrpoConfig = { ...grpoForm.snapshot(), ...changes };
       const method = grpoForm.method;
       const choices = grpoForm.rewardsSnapshot();
       if (!grpoForm.source) throw new Error('Choose the checkpoint the policy starts from.');
@@ -100,7 +105,7 @@ class GrpoRunState extends TrainingRunState {
         startedFrom: from.label,
         settings: { ...config, method, source: grpoForm.source, rewards: choices, reward: rewardLabel, gold: describeGoldSpec(goldSpec), gold_spec: goldSpec },
         call: (onEvents) =>
-          engine.grpo(Comlink.transfer({ method, config, from: from.files, fromLabel: from.label, rewards, goldSpec }, buffers), onEvents as (events: TrainEvent[]) => void),
+          this.engine.grpo(Comlink.transfer({ method, config, from: from.files, fromLabel: from.label, rewards, goldSpec }, buffers), onEvents as (events: TrainEvent[]) => void),
         refused: (message) => this.#refusedAt(message, choices.findIndex((c) => c.kind === 'model')),
       };
     });

@@ -9,7 +9,7 @@ import type { PpoRewardSource } from '../core/ppo/ppoReward.ts';
 import { describeGoldSpec, type GoldSpec } from '../core/preferences/goldScore.ts';
 import type { PpoRunConfig } from '../core/ppo/ppoRunConfig.ts';
 import type { Sample } from '../core/train/pretrainConfig.ts';
-import { engine } from '../lib/engine.ts';
+import type { Engine } from '../lib/engine.ts';
 import { loadModelSource } from './modelSources.ts';
 import { ppoForm } from './ppoForm.svelte.ts';
 import { simulator } from './preferenceSimulator.svelte.ts';
@@ -36,9 +36,10 @@ export interface PpoSample extends Sample {
  */
 const FIELDS_SHOWN: Record<string, string> = { reward: 'reward', response_length: 'response_length', from: 'source' };
 
-class PpoRunState extends TrainingRunState {
-  constructor() {
-    super('ppo');
+/** `engine`: the worker it trains in (a sweep's extra worker; the page's one by default). */
+export class PpoRunState extends TrainingRunState {
+  constructor(engine?: Engine) {
+    super('ppo', [], engine);
   }
 
   /** The latest iteration's samples with their scores. */
@@ -46,12 +47,15 @@ class PpoRunState extends TrainingRunState {
     return this.samples as PpoSample[];
   }
 
-  /** Starts a run with the form's settings: the chosen policy checkpoint against the chosen reward. */
-  async train(): Promise<void> {
+  /**
+   * Starts a run with the form's settings (with `changes` over them, e.g. a sweep's value): the
+   * chosen policy checkpoint against the chosen reward.
+   */
+  async train(changes: Partial<PpoRunConfig> = {}): Promise<void> {
     if (this.live || !ppoForm.valid) return;
     ppoForm.refusal = null;
     await this.start(async () => {
-      const config = ppoForm.snapshot();
+      const config: PpoRunConfig = { ...ppoForm.snapshot(), ...changes };
       if (!ppoForm.source) throw new Error('Choose the checkpoint the policy starts from.');
       const from = await loadModelSource(ppoForm.source);
       // The gold preference set on the Preferences tab (the simulated annotator's): the reward itself
@@ -72,7 +76,7 @@ class PpoRunState extends TrainingRunState {
         maxSteps: config.max_steps,
         startedFrom: from.label,
         settings: { ...config, reward: rewardLabel, gold: describeGoldSpec(goldSpec), source: ppoForm.source, rewardKind: ppoForm.rewardKind, rewardSource: ppoForm.rewardSource },
-        call: (onEvents) => engine.ppo(Comlink.transfer({ config, from: from.files, fromLabel: from.label, reward, goldSpec }, buffers), onEvents as (events: TrainEvent[]) => void),
+        call: (onEvents) => this.engine.ppo(Comlink.transfer({ config, from: from.files, fromLabel: from.label, reward, goldSpec }, buffers), onEvents as (events: TrainEvent[]) => void),
         refused: (message) => {
           const m = /^(\w+): (.*)$/s.exec(message);
           const field = m ? FIELDS_SHOWN[m[1]] : undefined;

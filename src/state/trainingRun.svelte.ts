@@ -9,7 +9,7 @@ import * as Comlink from 'comlink';
 import type { RunOutcome, TrainEvent } from '../core/engine/engineApi.ts';
 import type { CheckpointFiles, MetricRow, PretrainConfig, Sample } from '../core/train/pretrainConfig.ts';
 import { db, type RunRecord, type RunStage, type RunStatus } from '../lib/db.ts';
-import { engine } from '../lib/engine.ts';
+import { engine as mainEngine, type Engine } from '../lib/engine.ts';
 import { backend } from './backend.svelte.ts';
 import { history } from './history.svelte.ts';
 import { stageOf } from './modelSources.ts';
@@ -24,9 +24,9 @@ const LIVE: RunPhase[] = ['starting', 'running', 'paused', 'stopping'];
 /** Every stage's run state, so a lost worker can end whichever run was live. */
 const instances = new Set<TrainingRunState>();
 
-/** The worker died: end the live run of every stage. */
+/** The page's worker died: end the live run of every stage that trains in it. */
 export async function endLiveRuns(message: string): Promise<void> {
-  await Promise.all([...instances].map((r) => r.workerLost(message)));
+  await Promise.all([...instances].filter((r) => r.engine === mainEngine).map((r) => r.workerLost(message)));
 }
 
 /** Ids of the runs training in this tab now (never marked interrupted). */
@@ -73,6 +73,8 @@ export class TrainingRunState {
   readonly stage: RunStage;
   /** The prompts `sampleNow` uses when given none. */
   readonly prompts: readonly string[];
+  /** The worker this run trains in: the page's one, or a sweep's extra worker. */
+  readonly engine: Engine;
   id = $state<number | null>(null);
   record = $state.raw<RunRecord | null>(null);
   phase = $state<RunPhase>('idle');
@@ -108,11 +110,19 @@ export class TrainingRunState {
   #recorder: RunRecorder | null = null;
   /** Whether the live run's 'started' event came (the engine accepted the config). */
   #started = false;
+  /** Why this run state's worker is gone (it failed while a run was starting); null while it is there. */
+  #workerGone: string | null = null;
 
-  constructor(stage: RunStage, prompts: readonly string[] = []) {
+  constructor(stage: RunStage, prompts: readonly string[] = [], engine: Engine = mainEngine) {
     this.stage = stage;
     this.prompts = prompts;
+    this.engine = engine;
     instances.add(this);
+  }
+
+  /** Forgets this run state (a sweep's extra lane, once the sweep ends). */
+  release(): void {
+    instances.delete(this);
   }
 
   /** Runs of this stage, newest first. */
@@ -133,7 +143,8 @@ export class TrainingRunState {
     let launch: RunLaunch;
     try {
       launch = await prepare();
-      await backend.ensure();
+      // An extra worker's backend is set by whoever started it (backend.startOn).
+      if (this.engine === mainEngine) await backend.ensure();
     } catch (error) {
       this.phase = 'idle';
       this.message = messageOf(error);
@@ -154,40 +165,44 @@ export class TrainingRunState {
     this.record = id === null ? null : { ...record, id };
     this.#recorder = new RunRecorder(id);
     void history.refresh();
+    // The worker failed while this run was starting: the call would never answer.
+    if (this.#workerGone) return this.#finish({ status: 'failed', step: this.step, message: this.#workerGone });
 
     const onEvents = Comlink.proxy((events: TrainEvent[]) => this.#onEvents(events));
-    sampling.live = true;
+    // The sampling knobs reach the page's worker only.
+    const onScreen = this.engine === mainEngine;
+    if (onScreen) sampling.live = true;
     this.phase = 'running';
     this.#started = false;
     let outcome: RunOutcome;
     try {
       outcome = await launch.call(onEvents);
     } catch (error) {
-      sampling.live = false;
+      if (onScreen) sampling.live = false;
       // Refused before the first step: nothing was trained, so keep no run; say what to fix.
       if (!this.#started) return this.#refused(messageOf(error), launch.refused);
       outcome = { status: 'failed', step: this.step, message: messageOf(error) };
     }
-    sampling.live = false;
+    if (onScreen) sampling.live = false;
     await this.#finish(outcome);
   }
 
   pause(): void {
     if (this.phase !== 'running') return;
     this.phase = 'paused';
-    void engine.pause();
+    void this.engine.pause();
   }
 
   resume(): void {
     if (this.phase !== 'paused') return;
     this.phase = 'running';
-    void engine.resume();
+    void this.engine.resume();
   }
 
   stop(): void {
     if (this.phase !== 'running' && this.phase !== 'paused') return;
     this.phase = 'stopping';
-    void engine.stop();
+    void this.engine.stop();
   }
 
   /** Shows a stored run: its charts, its first and latest samples, its checkpoint. */
@@ -235,17 +250,17 @@ export class TrainingRunState {
     try {
       const list = [...prompts];
       let after: Sample[];
-      if (this.phase === 'paused') after = await engine.sample(list, sampling.snapshot());
+      if (this.phase === 'paused') after = await this.engine.sample(list, sampling.snapshot());
       else {
         const checkpoint = this.id === null ? undefined : await db.checkpoints.get(this.id);
         if (!checkpoint) throw new Error('This run has no saved checkpoint to sample from.');
         await backend.ensure();
         const files: CheckpointFiles = { model: checkpoint.model, config: checkpoint.config, tokenizer: checkpoint.tokenizer };
-        after = await engine.sample(list, sampling.snapshot(), Comlink.transfer(files, [files.model]));
+        after = await this.engine.sample(list, sampling.snapshot(), Comlink.transfer(files, [files.model]));
       }
       if (before) {
         const files = await before();
-        this.firstSamples = await engine.sample(list, sampling.snapshot(), Comlink.transfer(files, [files.model]));
+        this.firstSamples = await this.engine.sample(list, sampling.snapshot(), Comlink.transfer(files, [files.model]));
       }
       this.samples = after;
       this.samplesStep = this.phase === 'paused' ? this.step : this.checkpointStep;
@@ -259,6 +274,7 @@ export class TrainingRunState {
   /** The worker died: a live run will never report back, so end it here. */
   async workerLost(message: string): Promise<void> {
     if (this.phase === 'starting' && !this.#recorder) {
+      this.#workerGone = message;
       this.phase = 'idle';
       this.message = message;
     } else if (this.live) {
