@@ -8,6 +8,7 @@
  * evaluation samples).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { description, fill, happyPairsJsonl, importPairs } from './actions.ts';
@@ -82,8 +83,16 @@ test('a PPO sweep of kl_coef trains two runs and the frontier draws two PPO poin
   assert.ok(traces[0].text.some((t) => /Sweep kl_coef = 0\.1 · /.test(t)));
   assert.match((await page.getByTestId('frontier-summary').textContent()) ?? '', /2 PPO/);
 
-  // Unticking PPO takes its points off.
+  // The frontier saves its points as CSV: one row per run, as drawn.
   const frontier = page.getByRole('figure', { name: 'KL-reward frontier' });
+  const download = page.waitForEvent('download');
+  await frontier.getByRole('button', { name: 'Download KL-reward frontier data as CSV' }).click();
+  const csv = readFileSync((await (await download).path())!, 'utf8').trim().split('\r\n');
+  assert.equal(csv[0], 'run,method,objective/kl,gold/score_mean');
+  assert.equal(csv.length, 3, csv.join(' | '));
+  assert.ok(csv.some((line) => /Sweep kl_coef = 0\.1 · .*,PPO,-?[\d.e-]+,-?[\d.e-]+$/.test(line)), csv.join(' | '));
+
+  // Unticking PPO takes its points off.
   await frontier.getByRole('checkbox', { name: 'Draw PPO runs' }).uncheck();
   await page.waitForFunction(() => ((document.querySelector('[data-chart="kl-frontier"]') as HTMLElement & { data?: unknown[] })?.data?.length ?? -1) === 0, null, { timeout: 10_000 });
   await frontier.getByRole('checkbox', { name: 'Draw PPO runs' }).check();
