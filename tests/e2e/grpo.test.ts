@@ -7,6 +7,7 @@
  * panel shows the line, step and completion), "Use its settings", then a reload that finds the run.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { description, fill, waitForPoints } from './actions.ts';
@@ -199,6 +200,12 @@ test('the overoptimization chart plots the run against sqrt(KL), and best-of-n j
   // n = 1, 2, 4, 8, 16, 32 for gold and for the proxy.
   await waitForPoints(page, 'overoptimization', [2, 2, 2, 2, 6, 6]);
   assert.match((await page.locator('[data-chart="overoptimization"]').getAttribute('aria-label')) ?? '', /Best-of-n up to n = 32: gold (-?\d\.\d\d, ){5}-?\d\.\d\d\./);
+  // The CSV: the 2 training steps, then n = 1 ... 32 of best-of-n.
+  const download = page.waitForEvent('download');
+  await button('Download Gold versus proxy: overoptimization data as CSV').click();
+  const csv = readFileSync((await (await download).path())!, 'utf8').trim().split('\r\n');
+  assert.equal(csv[0], 'kind,step or n,sqrt_kl,proxy reward,gold/score_mean');
+  assert.deepEqual(csv.slice(1).map((line) => line.split(',').slice(0, 2).join(',')), ['training step,1', 'training step,2', 'best-of-n,1', 'best-of-n,2', 'best-of-n,4', 'best-of-n,8', 'best-of-n,16', 'best-of-n,32']);
   assert.deepEqual(pageErrors, []);
 });
 
