@@ -1,7 +1,8 @@
 /**
  * The one IndexedDB database (dexie). Runs of every training stage, their metric rows, their
  * sample tables and their latest good checkpoint; SFT datasets; preference datasets with their
- * comparison records and labels. Only state classes import this.
+ * comparison records and labels; a few choices the page keeps between visits (pageState). Only
+ * state classes import this.
  */
 import Dexie, { type EntityTable, type Table } from 'dexie';
 import type { BackendName, MetricRow, PretrainConfig, Sample } from '../core/train/pretrainConfig.ts';
@@ -82,6 +83,29 @@ export interface PreferenceDatasetRecord {
   guidelines: string;
   /** Where the completions came from, in words ("SFT run #4, temperature 0.9"), or the imported file's name. */
   source: string;
+  /**
+   * Who labels this dataset in this browser: the name on their labels and exported files. Kept
+   * per dataset, so two students sharing a laptop, each with a dataset, each keep their own name.
+   * Absent until someone types a name (datasets from before version 3 take the browser's old name).
+   */
+  annotator?: string;
+}
+
+/** A choice the page keeps between visits (e.g. 'compareRuns': the ticked runs and metric), by key. */
+export interface PageStateRecord {
+  key: string;
+  value: unknown;
+}
+
+/** Where the annotator's name was kept, once per browser, before it moved onto each dataset (version 3). */
+export const LEGACY_ANNOTATOR_KEY = 'rlhf-playground:annotator';
+
+function legacyAnnotator(): string {
+  try {
+    return globalThis.localStorage?.getItem(LEGACY_ANNOTATOR_KEY)?.trim() ?? '';
+  } catch {
+    return '';
+  }
 }
 
 /** One prompt with 2-4 completions, shown in a recorded random order. */
@@ -124,6 +148,7 @@ class PlaygroundDb extends Dexie {
   preferenceDatasets!: EntityTable<PreferenceDatasetRecord, 'id'>;
   comparisons!: EntityTable<ComparisonRecord, 'id'>;
   labels!: EntityTable<LabelRecord, 'id'>;
+  pageState!: Table<PageStateRecord, string>;
 
   constructor() {
     super('rlhf-playground');
@@ -141,6 +166,21 @@ class PlaygroundDb extends Dexie {
       comparisons: '++id, datasetId',
       labels: '++id, datasetId, comparisonId, [datasetId+annotator]',
     });
+    // Version 3: the page's kept choices, and the annotator's name on each preference dataset.
+    // Only adds a table and a field: every run, checkpoint, dataset and label is kept as it is;
+    // the name this browser used for every dataset becomes the name of each dataset there was.
+    this.version(3)
+      .stores({ pageState: 'key' })
+      .upgrade(async (tx) => {
+        const name = legacyAnnotator();
+        if (!name) return;
+        await tx
+          .table<PreferenceDatasetRecord, number>('preferenceDatasets')
+          .toCollection()
+          .modify((dataset) => {
+            if (!dataset.annotator) dataset.annotator = name;
+          });
+      });
   }
 }
 

@@ -2,7 +2,9 @@
  * The page's settings as a link, as TensorFlow Playground keeps its state in the URL: the stage on
  * screen, each stage's settings where they differ from its defaults (`grpo.beta=0.1`), and the
  * controls a teacher hides (`hide=grpo.beta,ppo.advanced`), and the guided lesson being followed
- * (`lesson=kl-penalty&step=2`, the step counted from 1). Pure: runs in Node for the tests.
+ * (`lesson=kl-penalty&step=2`, the step counted from 1). The starting checkpoints and reward
+ * choices (`ppo.from=sft:My run`, `grpo.reward.1=gold`) are read and written by urlChoices.ts.
+ * Pure: runs in Node for the tests.
  *
  * Reading a link never throws and never trusts it: unknown keys, values of the wrong type, values
  * the stage's own validator rejects, repeated keys and anything past the size caps are left out,
@@ -20,6 +22,8 @@ import type { PretrainConfig } from '../core/train/pretrainConfig.ts';
 import { validatePretrainConfig, type FieldError } from '../core/train/validate.ts';
 import { lessonById } from './lessons.ts';
 import { STAGES, type StageId } from './stages.ts';
+import { choiceEntries, isChoiceKey, readChoices, valueCap, type LinkChoices } from './urlChoices.ts';
+import { NUMBER_TEXT, readNumber, shortKey } from './urlValues.ts';
 
 /** Past this many characters of query the rest is ignored (a link is not a place for a megabyte). */
 export const MAX_QUERY_CHARS = 8192;
@@ -149,14 +153,6 @@ function settingsOf<P extends UrlPrefix>(prefix: P, defaults: StageConfigs[P]): 
 
 // ---- values as text -------------------------------------------------------------------------------
 
-const NUMBER_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
-
-function readNumber(text: string): number | string {
-  if (!NUMBER_TEXT.test(text.trim())) return 'not a number';
-  const n = Number(text.trim());
-  return Number.isFinite(n) ? n : 'not a finite number';
-}
-
 /** The value a text stands for, or why it cannot be one ({ why }). */
 function readValue(kind: ValueKind, text: string): { value: unknown } | { why: string } {
   const number = (t: string) => {
@@ -200,6 +196,8 @@ export interface UrlState {
   hide?: readonly string[];
   /** The lesson being followed and its step, counted from 1. */
   lesson?: LessonPlace;
+  /** Starting checkpoints and reward choices (urlChoices.ts). */
+  choices?: LinkChoices;
 }
 
 export interface LessonPlace {
@@ -227,13 +225,14 @@ export function encodeUrlConfig(state: UrlState): string {
       if (text !== writeValue(getPath(defaults, path))) params.set(`${prefix}.${path}`, text);
     }
   }
+  for (const prefix of URL_PREFIXES) for (const [key, value] of choiceEntries(prefix, state.choices ?? {})) params.set(key, value);
   if (state.hide && state.hide.length > 0) params.set('hide', state.hide.join(','));
   if (state.lesson) {
     params.set('lesson', state.lesson.id);
     params.set('step', String(state.lesson.step));
   }
-  // URLSearchParams writes ',' as %2C; a link reads better with the commas as they are.
-  return params.toString().replace(/%2C/gi, ',');
+  // URLSearchParams writes ',' as %2C and ':' as %3A; a link reads better with them as they are.
+  return params.toString().replace(/%2C/gi, ',').replace(/%3A/gi, ':');
 }
 
 // ---- reading a link ---------------------------------------------------------------------------------
@@ -254,10 +253,10 @@ export interface DecodedUrl {
   hide: string[];
   /** The lesson the link names, at the step it names (1 when it names none or a bad one). */
   lesson?: LessonPlace;
+  /** Starting checkpoints and reward choices, by name: the page resolves them against its runs. */
+  choices: LinkChoices;
   ignored: Ignored[];
 }
-
-const shortKey = (key: string): string => (key.length > 40 ? `${key.slice(0, 40)}…` : key);
 const HIDE_KEY = /^[a-z_]+(\.[A-Za-z_]+)*$/;
 
 /** Pairs of the query up to the cap; what lies past it is one reason, not one per entry. */
@@ -282,7 +281,7 @@ function queryPairs(query: string, ignore: (entry: Ignored) => void): [string, s
  * stage: unknown, of the wrong type, or refused by the stage's validator, it is ignored with a reason.
  */
 export function decodeUrlConfig(query: string): DecodedUrl {
-  const result: DecodedUrl = { settings: {}, configs: {}, hide: [], ignored: [] };
+  const result: DecodedUrl = { settings: {}, configs: {}, hide: [], choices: {}, ignored: [] };
   // Each reason with the place of its entry in the link, so the page lists them in the link's order.
   const placed: (Ignored & { at: number })[] = [];
   let at = 0;
@@ -307,8 +306,8 @@ export function decodeUrlConfig(query: string): DecodedUrl {
       }
       continue;
     }
-    if (text.length > MAX_VALUE_CHARS) {
-      ignore({ key: shortKey(key), why: `value longer than ${MAX_VALUE_CHARS} characters` });
+    if (text.length > valueCap(key, MAX_VALUE_CHARS)) {
+      ignore({ key: shortKey(key), why: `value longer than ${valueCap(key, MAX_VALUE_CHARS)} characters` });
       continue;
     }
     if (key === 'lesson' || key === 'step') {
@@ -332,12 +331,23 @@ export function decodeUrlConfig(query: string): DecodedUrl {
     given.get(prefix)!.set(key.slice(dot + 1), { text, at });
   }
   for (const [prefix, texts] of given) {
-    readStage(prefix, texts, result, (path, why) => placed.push({ key: shortKey(`${prefix}.${path}`), why, at: texts.get(path)!.at }));
+    // Choices (a starting checkpoint, rewards) are read apart from the config's settings.
+    const choiceTexts = new Map([...texts].filter(([path]) => isChoiceKey(prefix, path)));
+    const settingTexts = new Map([...texts].filter(([path]) => !choiceTexts.has(path)));
+    const place = (path: string, why: string) => placed.push({ key: shortKey(`${prefix}.${path}`), why, at: texts.get(path)?.at ?? Infinity });
+    result.choices = mergeChoices(result.choices, readChoices(prefix, choiceTexts, place));
+    if (settingTexts.size > 0) readStage(prefix, settingTexts, result, place);
   }
   const lesson = readLesson(lessonTexts, (key, why) => placed.push({ key, why, at: lessonTexts.get(key)!.at }));
   if (lesson) result.lesson = lesson;
   result.ignored = placed.sort((a, b) => a.at - b.at).map(({ key, why }) => ({ key, why }));
   return result;
+}
+
+function mergeChoices(a: LinkChoices, b: LinkChoices): LinkChoices {
+  const merged: LinkChoices = { ...a, ...b };
+  if (a.from || b.from) merged.from = { ...a.from, ...b.from };
+  return merged;
 }
 
 /** The lesson and step a link names, if the lesson exists; a step it does not have is ignored (step 1 then). */

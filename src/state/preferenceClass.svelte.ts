@@ -2,9 +2,11 @@
  * A class without a server. A student exports "my labels": one labels file with their name on every
  * row (classLabels.ts). The teacher imports many such files at once into one pool dataset: each file
  * is taken whole or refused whole (with its name and line), labels seen before are not counted again,
- * and the pool opens with its per-annotator counts and agreement.
+ * and the pool opens with its per-annotator counts and agreement. The student's name is the open
+ * dataset's own (preferences.annotator, kept on the dataset record), so students sharing a computer,
+ * each with their own dataset, export under their own names.
  */
-import { labelKey, LABELS_FORMAT_VERSION, mergeClassFiles, toClassLabelsJsonl, type ClassPool } from '../core/preferences/classLabels.ts';
+import { labelKey, LABELS_FORMAT_VERSION, labelsFileName, mergeClassFiles, toClassLabelsJsonl, type ClassPool } from '../core/preferences/classLabels.ts';
 import { decodePreferenceFile, sizeProblem } from '../core/preferences/decodeFile.ts';
 import { DEFAULT_GUIDELINES } from '../core/preferences/markdown.ts';
 import { db } from '../lib/db.ts';
@@ -43,8 +45,7 @@ class PreferenceClassState {
       this.exportMessage = `No labels by ${name} in this dataset yet (ties and discards give no pair).`;
       return;
     }
-    const base = `${name}-labels`.replace(/[^\w.-]+/g, '_');
-    downloadFile(`${base}.jsonl`, toClassLabelsJsonl(pairs, name), 'application/jsonl');
+    downloadFile(labelsFileName(name), toClassLabelsJsonl(pairs, name), 'application/jsonl');
     this.askName = false;
     this.exportMessage = `Saved ${plural(pairs.length, 'pair')} by ${name} (labels file version ${LABELS_FORMAT_VERSION}). Send the file to your teacher.`;
   }

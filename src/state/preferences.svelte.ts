@@ -11,16 +11,6 @@ import { db, type ComparisonRecord, type LabelRecord, type PreferenceDatasetReco
 import { listPreferenceDatasets, type PreferenceDatasetSummary } from './preferenceData.ts';
 import { save } from './storage.ts';
 
-const ANNOTATOR_KEY = 'rlhf-playground:annotator';
-
-function storedAnnotator(): string {
-  try {
-    return localStorage.getItem(ANNOTATOR_KEY) ?? '';
-  } catch {
-    return '';
-  }
-}
-
 /** One step of the undo history: the label made, and the one it replaced (if any). */
 interface UndoStep {
   added: LabelRecord;
@@ -33,7 +23,8 @@ class PreferencesState {
   comparisons = $state.raw<ComparisonRecord[]>([]);
   /** Every label of the open dataset, all annotators. */
   labels = $state.raw<LabelRecord[]>([]);
-  annotator = $state(storedAnnotator());
+  /** The name labels are made under: the open dataset's own (PreferenceDatasetRecord.annotator). */
+  annotator = $state('');
   message = $state<string | null>(null);
   #undo = $state.raw<UndoStep[]>([]);
 
@@ -64,6 +55,7 @@ class PreferencesState {
       db.labels.where('datasetId').equals(id).toArray(),
     ]);
     this.dataset = dataset;
+    this.annotator = dataset.annotator ?? '';
     this.comparisons = comparisons;
     this.labels = labels;
     this.#undo = [];
@@ -80,14 +72,14 @@ class PreferencesState {
     this.datasets = await listPreferenceDatasets();
   }
 
+  /** Sets the name and keeps it on the open dataset, so each dataset keeps its own labeler's name. */
   setAnnotator(name: string): void {
     this.annotator = name;
     this.#undo = [];
-    try {
-      localStorage.setItem(ANNOTATOR_KEY, name);
-    } catch {
-      /* private mode: the name lasts for this visit only */
-    }
+    const dataset = this.dataset;
+    if (!dataset) return;
+    this.dataset = { ...dataset, annotator: name };
+    void save('the annotator name', () => db.preferenceDatasets.update(dataset.id!, { annotator: name }));
   }
 
   /** Stores a new dataset with its comparisons and opens it. */

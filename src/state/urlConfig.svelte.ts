@@ -3,11 +3,13 @@
  * the page opens, into the stage forms and the tab on screen, then kept current as settings
  * change, so the address bar always holds a link to this experiment. Also the controls the link
  * hides (`hide=grpo.beta`), which a teacher uses to hand students a cut-down page, and the lesson
- * and step being followed (`lesson=kl-penalty&step=2`).
+ * and step being followed (`lesson=kl-penalty&step=2`). The starting checkpoints and reward
+ * choices name stored runs, so they are applied once the run list has loaded (urlChoices.svelte.ts).
  */
-import { decodeUrlConfig, describeIgnored, encodeUrlConfig, type StageConfigs } from '../lib/urlConfig.ts';
+import { decodeUrlConfig, describeIgnored, encodeUrlConfig, type DecodedUrl, type StageConfigs } from '../lib/urlConfig.ts';
 import { dpoForm } from './dpoForm.svelte.ts';
 import { grpoForm } from './grpoForm.svelte.ts';
+import { history as runHistory } from './history.svelte.ts';
 import { lessons } from './lessons.svelte.ts';
 import { notices } from './notices.svelte.ts';
 import { ppoForm } from './ppoForm.svelte.ts';
@@ -15,6 +17,7 @@ import { pretrainForm } from './pretrainForm.svelte.ts';
 import { rewardForm } from './rewardForm.svelte.ts';
 import { sftForm } from './sftForm.svelte.ts';
 import { stages } from './stages.svelte.ts';
+import { applyChoices, currentChoices, linkCodeNames } from './urlChoices.svelte.ts';
 
 /** Typing a number rewrites the address once the typing pauses, not at every key. */
 const WRITE_DELAY_MS = 300;
@@ -46,7 +49,30 @@ class UrlConfigState {
     // Without a stage in the query the hash's stage stands (older links: #grpo).
     if (decoded.stage) stages.select(decoded.stage);
     if (decoded.lesson) lessons.restore(decoded.lesson.id, decoded.lesson.step - 1);
-    if (decoded.ignored.length > 0) notices.push('info', describeIgnored(decoded.ignored), 'url-ignored');
+    void this.#applyChoices(decoded);
+  }
+
+  /**
+   * Applies the link's checkpoints and rewards once the stored runs are known, says what it
+   * ignored, then follows the settings (not before: the address would lose the runs meanwhile).
+   */
+  async #applyChoices(decoded: DecodedUrl): Promise<void> {
+    try {
+      if (!runHistory.loaded) await runHistory.refresh();
+    } catch {
+      /* no database: the named runs are reported as missing */
+    }
+    const ignored = [...decoded.ignored, ...applyChoices(decoded.choices)];
+    if (ignored.length > 0) notices.push('info', describeIgnored(ignored), 'url-ignored');
+    const code = linkCodeNames(decoded.choices);
+    if (code.length > 0) {
+      const names = code.map((n) => `“${n}”`).join(', ');
+      notices.push(
+        'info',
+        `This link brought JavaScript reward code (${names}). Read it under GRPO & RLOO, Reward functions, before you train: it runs only then, in a sandboxed worker.`,
+        'url-code',
+      );
+    }
     $effect.root(() => {
       $effect(() => {
         this.#current();
@@ -68,7 +94,7 @@ class UrlConfigState {
     };
     const stage = stages.active;
     const lesson = lessons.lessonId === null ? undefined : { id: lessons.lessonId, step: lessons.index + 1 };
-    const query = encodeUrlConfig({ stage, configs, hide: [...this.hidden], lesson });
+    const query = encodeUrlConfig({ stage, configs, hide: [...this.hidden], lesson, choices: currentChoices() });
     // The hash already names the stage: a link with nothing else stays as short as before.
     return query === `stage=${stage}` ? '' : query;
   }

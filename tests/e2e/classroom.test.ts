@@ -3,7 +3,9 @@
  * comparisons under their names and export their labels through the page; the teacher imports
  * every student's file at once (one written by an older playground, one broken, one from a newer
  * version, one a copy), sees per-annotator counts and agreement for the pool, and trains a tiny
- * reward model on everyone's labels.
+ * reward model on everyone's labels. Each dataset keeps its own student's name (two students on one
+ * laptop, each with a dataset); a database left by the previous version opens with every run,
+ * checkpoint, dataset and label kept, the browser's old name on each dataset.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { fill, happyPairsJsonl, importPairs } from './actions.ts';
 import { closeApp, openApp, type App } from './harness.ts';
+import { readStore, seedOldDatabase, type StoreSchema } from './seed.ts';
 
 let server: App['server'];
 let browser: App['browser'];
@@ -143,5 +146,101 @@ test('a tiny reward model trains on every annotator of the pool', { timeout: 120
   const alert = await page.locator('.alert').allTextContents();
   assert.match((await page.getByTestId('reward-phase').textContent()) ?? '', /Finished/, alert.join(' '));
   assert.match((await page.locator('.controls').textContent()) ?? '', /9 training pairs, 3 held out/);
+  assert.deepEqual(pageErrors, []);
+});
+
+/** Waits until the open preference dataset is the one whose name holds `name`. */
+async function datasetOpen(name: string): Promise<void> {
+  await page.getByRole('combobox', { name: 'Preference dataset' }).first().locator('option:checked', { hasText: name }).waitFor({ state: 'attached' });
+}
+
+/** Opens the stored preference dataset whose name holds `name`. */
+async function openDataset(name: string): Promise<void> {
+  const select = page.getByRole('combobox', { name: 'Preference dataset' }).first();
+  await select.selectOption((await select.locator('option', { hasText: name }).getAttribute('value'))!);
+}
+const nameBox = () => page.getByRole('textbox', { name: 'Annotator name', exact: true });
+/** Waits until the annotator name on screen is `value` (a dataset's name arrives with the dataset). */
+async function nameBecomes(value: string): Promise<void> {
+  const box = await nameBox().elementHandle();
+  await page.waitForFunction(([el, v]) => (el as HTMLInputElement).value === v, [box, value] as const);
+}
+
+test('two students on one laptop, each with a dataset, export under their own names', { timeout: 90_000 }, async () => {
+  await importPairs(page, 'ada-set.jsonl', happyPairsJsonl(false));
+  await datasetOpen('ada-set');
+  await fill(page, 'Annotator name', 'Ada');
+  await label('A is better', 0, 2);
+  await importPairs(page, 'bob-set.jsonl', happyPairsJsonl(false));
+  await datasetOpen('bob-set');
+  // A new dataset does not take another student's name.
+  await nameBecomes('');
+  await fill(page, 'Annotator name', 'Bob');
+  await label('B is better', 0, 3);
+  const bob = await exportMine();
+  assert.equal(bob.name, 'Bob-labels.jsonl');
+  assert.ok(bob.rows.length === 3 && bob.rows.every((r) => r.annotator === 'Bob'));
+
+  await openDataset('ada-set');
+  await nameBecomes('Ada');
+  const ada = await exportMine();
+  assert.equal(ada.name, 'Ada-labels.jsonl');
+  assert.ok(ada.rows.length === 2 && ada.rows.every((r) => r.annotator === 'Ada'));
+
+  // A reload keeps each dataset's name.
+  await page.reload();
+  await page.getByRole('tab', { name: /Preferences/ }).click();
+  await openDataset('bob-set');
+  await nameBecomes('Bob');
+  await openDataset('ada-set');
+  await nameBecomes('Ada');
+  assert.deepEqual(pageErrors, []);
+});
+
+/** The schema of the previous version (dexie version 2, IndexedDB version 20), as dexie made it. */
+const VERSION_2: Record<string, StoreSchema> = {
+  runs: { keyPath: 'id', autoIncrement: true, indexes: { createdAt: 'createdAt', stage: 'stage' } },
+  metrics: { keyPath: ['runId', 'step'], indexes: { runId: 'runId' } },
+  samples: { keyPath: ['runId', 'step'], indexes: { runId: 'runId' } },
+  checkpoints: { keyPath: 'runId' },
+  sftDatasets: { keyPath: 'id', autoIncrement: true, indexes: { createdAt: 'createdAt' } },
+  preferenceDatasets: { keyPath: 'id', autoIncrement: true, indexes: { createdAt: 'createdAt' } },
+  comparisons: { keyPath: 'id', autoIncrement: true, indexes: { datasetId: 'datasetId' } },
+  labels: { keyPath: 'id', autoIncrement: true, indexes: { datasetId: 'datasetId', comparisonId: 'comparisonId', '[datasetId+annotator]': ['datasetId', 'annotator'] } },
+};
+
+test('a database of the previous version opens with everything kept, the old name on each dataset', { timeout: 60_000 }, async () => {
+  const t = Date.now() - 60_000;
+  const records = {
+    runs: [{ id: 1, stage: 'sft', name: 'Old SFT run', source: 'train', createdAt: t, updatedAt: t, status: 'finished', step: 4, maxSteps: 4, startedFrom: 'base checkpoint', checkpointStep: 4 }],
+    metrics: [1, 2].map((step) => ({ runId: 1, step, loss: 2 / step })),
+    samples: [{ runId: 1, step: 4, samples: [] }],
+    checkpoints: [{ runId: 1, step: 4, model: 'weights', config: '{}', tokenizer: '{}' }],
+    sftDatasets: [{ id: 1, name: 'Old instructions', createdAt: t, updatedAt: t, source: 'manual', rows: [{ prompt: 'Hi', completion: 'Hello' }] }],
+    preferenceDatasets: [
+      { id: 1, name: 'Old stories', createdAt: t, updatedAt: t, guidelines: '', source: 'old' },
+      { id: 2, name: 'Older stories', createdAt: t - 1, updatedAt: t - 1, guidelines: '', source: 'old' },
+    ],
+    comparisons: [{ id: 1, datasetId: 1, prompt: 'Write a story.', completions: ['A happy one.', 'A sad one.'], order: [1, 0] }],
+    labels: [{ id: 1, datasetId: 1, comparisonId: 1, annotator: 'Zoe', simulated: false, ranking: [[0], [1]], createdAt: t }],
+  };
+  // Off the app (it would hold the database open), at its origin: the previous version's database and name.
+  await page.goto(`${server.url}base/config.json`);
+  await seedOldDatabase(page, 20, VERSION_2, records);
+  await page.evaluate(() => localStorage.setItem('rlhf-playground:annotator', 'Zoe'));
+
+  await page.goto(server.url);
+  await page.getByRole('tab', { name: /Preferences/ }).click();
+  await nameBecomes('Zoe');
+  assert.match((await page.getByRole('combobox', { name: 'Preference dataset' }).first().locator('option:checked').textContent()) ?? '', /Old stories/);
+  await page.getByRole('checkbox', { name: /^#1 Old SFT run / }).waitFor();
+
+  for (const [store, list] of Object.entries(records)) {
+    const stored = await readStore(page, store);
+    assert.equal(stored.version, 30, 'upgraded to version 3');
+    const expected = store === 'preferenceDatasets' ? list.map((d) => ({ ...d, annotator: 'Zoe' })) : list;
+    assert.deepEqual(stored.records, expected, `${store} kept as it was`);
+  }
+  assert.deepEqual((await readStore(page, 'pageState')).records, []);
   assert.deepEqual(pageErrors, []);
 });

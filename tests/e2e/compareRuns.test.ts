@@ -2,7 +2,8 @@
  * End-to-end test of Compare runs and the charts' toolbar in a real Chromium: two tiny pretraining
  * runs that differ in learning rate, ticked in Compare runs, overlaid on one loss chart, their
  * settings table marking learning_rate as differing; the chart saves as CSV, PNG and SVG, and its
- * smoothing changes the drawn values but not how many there are.
+ * smoothing changes the drawn values but not how many there are. The ticked runs and the metric
+ * are kept: a reload shows the same comparison, without the runs deleted since.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { fill, trainTiny, waitForPoints } from './actions.ts';
 import { closeApp, openApp, type App } from './harness.ts';
+import { addRecords, readStore } from './seed.ts';
 
 let server: App['server'];
 let browser: App['browser'];
@@ -108,5 +110,54 @@ test('smoothing changes the drawn values, not their number', async () => {
     ['compare-runs', JSON.stringify(raw)] as const,
     { timeout: 10_000 },
   );
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the ticked runs and the metric are kept through a reload; a deleted run is dropped', { timeout: 60_000 }, async () => {
+  // Three stored runs with a few metric rows each, written as a finished run leaves them.
+  const now = Date.now();
+  const run = (name: string, i: number) => ({ name, stage: 'pretrain', source: 'train', createdAt: now + i, updatedAt: now + i, status: 'finished', step: 3, maxSteps: 3, startedFrom: 'scratch' });
+  const ids = await addRecords(page, 'runs', [run('Kept A', 0), run('Kept B', 1), run('Deleted C', 2)]);
+  await addRecords(page, 'metrics', ids.flatMap((runId, r) => [1, 2, 3].map((step) => ({ runId, step, loss: 3 - step / (r + 2), 'train/accuracy': step / 10 }))));
+  await page.reload();
+  const box = (name: string) => page.getByRole('checkbox', { name: new RegExp(`^#\\d+ ${name} `) });
+  for (const name of ['Kept A', 'Kept B', 'Deleted C']) await box(name).check();
+  const metric = page.getByRole('combobox', { name: 'Metric to compare' });
+  await metric.selectOption('train/accuracy');
+  await page.getByText('Compared: train/accuracy').waitFor();
+
+  // Deleted while the page is closed (another tab, say): the next visit leaves it out.
+  await page.evaluate(async ([name, id]) => {
+    const db = await new Promise<IDBDatabase>((resolve) => {
+      const open = indexedDB.open(name);
+      open.onsuccess = () => resolve(open.result);
+    });
+    await new Promise((resolve) => {
+      const tx = db.transaction('runs', 'readwrite');
+      tx.objectStore('runs').delete(id);
+      tx.oncomplete = resolve;
+    });
+    db.close();
+  }, ['rlhf-playground', ids[2]] as const);
+  await page.reload();
+  await box('Kept A').waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-chart="compare-runs"]') !== null);
+  assert.equal(await box('Kept A').isChecked(), true);
+  assert.equal(await box('Kept B').isChecked(), true);
+  assert.equal(await box('Deleted C').count(), 0);
+  assert.equal(await metric.inputValue(), 'train/accuracy');
+  const headers = await page.getByTestId('compare-figures').locator('thead th').allTextContents();
+  assert.deepEqual(headers.slice(-2), [`#${ids[0]} Kept A`, `#${ids[1]} Kept B`]);
+  const kept = (await readStore(page, 'pageState')).records.find((r) => r.key === 'compareRuns')?.value as { ids: number[]; metric: string };
+  assert.ok(!kept.ids.includes(ids[2]), 'the deleted run is dropped from the kept selection');
+  assert.equal(kept.metric, 'train/accuracy');
+
+  // Unticking is kept too.
+  await box('Kept B').uncheck();
+  await page.reload();
+  await box('Kept A').waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-chart="compare-runs"]') !== null);
+  assert.equal(await box('Kept A').isChecked(), true);
+  assert.equal(await box('Kept B').isChecked(), false);
   assert.deepEqual(pageErrors, []);
 });

@@ -4,12 +4,16 @@
  * out; "Copy link to these settings" copies the address (or shows it selected); an old #stage link still works; a hostile
  * link (unknown stage, wrong types, out-of-range values, 100 KB of text, __proto__ keys) opens
  * with the defaults for those fields and a notice naming what was ignored, without page errors.
+ * The starting checkpoints, the Policy tab's reward and the GRPO tab's reward functions travel
+ * too, runs named by stage and name: found in this browser's history, or reported missing; a
+ * JavaScript reward brought by a link is shown in its editor, with a notice.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { fill } from './actions.ts';
 import { closeApp, openApp, type App } from './harness.ts';
+import { addRecords } from './seed.ts';
 
 let server: App['server'];
 let browser: App['browser'];
@@ -137,5 +141,85 @@ test('__proto__ and constructor keys reach no prototype', { timeout: 30_000 }, a
   assert.equal(await textbox('Seed').inputValue(), '3');
   assert.equal(await page.evaluate(() => 'x' in {} || 'x' in Object.prototype), false);
   assert.match(await page.getByText(/Some settings in the link were ignored/).innerText(), /grpo\.constructor \(unknown setting\)/);
+  assert.deepEqual(pageErrors, []);
+});
+
+/** The query of a link with these entries (spaces and colons as a browser writes them). */
+const linkTo = (entries: Record<string, string>) => `?${new URLSearchParams(entries)}`;
+const combobox = (name: string) => page.getByRole('combobox', { name, exact: true });
+/** Stored runs with a checkpoint, as training leaves them: an SFT run and two reward models of one name. */
+let tuned = 0;
+let newerRm = 0;
+
+test('a link carries the GRPO reward functions and the PPO reward choice, runs named by stage and name', { timeout: 60_000 }, async () => {
+  const now = Date.now();
+  const run = (name: string, stage: string, age: number) => ({ name, stage, source: 'train', createdAt: now - age, updatedAt: now - age, status: 'finished', step: 4, maxSteps: 4, startedFrom: 'base checkpoint', checkpointStep: 4 });
+  [tuned, , newerRm] = await addRecords(page, 'runs', [run('Tuned stories', 'sft', 3000), run('Story RM', 'reward', 2000), run('Story RM', 'reward', 1000)]);
+  await openAt(
+    linkTo({
+      stage: 'grpo',
+      'grpo.from': 'sft:Tuned stories',
+      'grpo.reward.1': 'length',
+      'grpo.reward.1.target_words': '30',
+      'grpo.reward.1.weight': '0.5',
+      'grpo.reward.2': 'reward_model',
+      'grpo.reward.2.model': 'Story RM',
+      'ppo.reward': 'model',
+      'ppo.reward_model': 'Story RM',
+    }),
+    /GRPO & RLOO/,
+  );
+  await textbox('Weight of length').waitFor();
+  assert.equal(await combobox('Policy checkpoint').inputValue(), `run:${tuned}`);
+  assert.equal(await textbox('target_words of length').inputValue(), '30');
+  assert.equal(await textbox('Weight of length').inputValue(), '0.5');
+  // The newest reward model of that name.
+  assert.equal(await combobox('Reward model for reward_model').inputValue(), `run:${newerRm}`);
+  assert.equal(await textbox('Weight of gold').count(), 0, 'the list replaces the default gold score');
+  assert.equal(await page.getByText(/ignored/).count(), 0);
+
+  await tab(/Policy optimization/).click();
+  assert.equal(await page.getByRole('radio', { name: 'A reward model' }).isChecked(), true);
+  assert.equal(await combobox('Reward model').inputValue(), `run:${newerRm}`);
+
+  // Editing the list rewrites the link; a reload keeps it all.
+  await tab(/GRPO & RLOO/).click();
+  await fill(page, 'Weight of length', '2');
+  const search = await searchHas('grpo.reward.1.weight=2');
+  for (const part of ['grpo.from=sft:Tuned+stories', 'grpo.reward.2=reward_model', 'grpo.reward.2.model=Story+RM', 'ppo.reward=model', 'ppo.reward_model=Story+RM']) assert.ok(search.includes(part), `${part} in ${search}`);
+  await page.reload();
+  await textbox('Weight of length').waitFor();
+  assert.equal(await textbox('Weight of length').inputValue(), '2');
+  assert.equal(await combobox('Reward model for reward_model').inputValue(), `run:${newerRm}`);
+  assert.deepEqual(pageErrors, []);
+});
+
+test('runs a browser does not have leave its own choices, and the notice names them', { timeout: 30_000 }, async () => {
+  await openAt(linkTo({ stage: 'policy', 'ppo.from': 'sft:Not here', 'ppo.reward': 'model', 'ppo.reward_model': 'Gone RM' }), /Policy optimization/);
+  const notice = page.getByText(/Some settings in the link were ignored/);
+  await notice.waitFor();
+  const text = await notice.innerText();
+  assert.match(text, /ppo\.from \(checkpoint ‘Not here’ is not in this browser's history\)/);
+  assert.match(text, /ppo\.reward_model \(reward model ‘Gone RM’ is not in this browser's history\)/);
+  // The form's own start (the base, or the newest SFT run), not another run; the reward model is asked for.
+  assert.match(await combobox('Policy checkpoint').inputValue(), new RegExp(`^(base|run:${tuned})$`));
+  assert.equal(await combobox('Reward model').inputValue(), '');
+  await page.getByText(/choose a reward model/i).first().waitFor();
+  assert.deepEqual(pageErrors, []);
+});
+
+test('a JavaScript reward from a link is shown in its editor, with a notice, and never runs on opening', { timeout: 30_000 }, async () => {
+  const code = '(prompt, completion) => {\n  window.__ran = true;\n  return completion.length / 100;\n}';
+  await openAt(linkTo({ stage: 'grpo', 'grpo.reward.1': 'gold', 'grpo.reward.2': 'code', 'grpo.reward.2.name': 'long_ones', 'grpo.reward.2.code': code }), /GRPO & RLOO/);
+  await page.getByText(/This link brought JavaScript reward code \(“long_ones”\)/).waitFor();
+  assert.equal(await textbox('Reward function code').inputValue(), code);
+  assert.equal(await textbox('Name of the function').inputValue(), 'long_ones');
+  assert.equal(await page.evaluate(() => '__ran' in window), false);
+  // Code that is not one function is refused, with its reason.
+  await openAt(linkTo({ stage: 'grpo', 'grpo.reward.1': 'code', 'grpo.reward.1.name': 'x', 'grpo.reward.1.code': 'window.__ran = true' }), /GRPO & RLOO/);
+  assert.match(await page.getByText(/Some settings in the link were ignored/).innerText(), /grpo\.reward\.1\.code \(line 1: the source must be a single function expression/);
+  assert.equal(await page.getByText(/This link brought JavaScript/).count(), 0);
+  assert.equal(await textbox('Weight of gold').count(), 1, 'the default list stays');
+  assert.equal(await page.evaluate(() => '__ran' in window), false);
   assert.deepEqual(pageErrors, []);
 });

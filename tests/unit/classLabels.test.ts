@@ -5,6 +5,7 @@ import {
   annotatorFromFileName,
   labelKey,
   LABELS_FORMAT_VERSION,
+  labelsFileName,
   mergeClassFiles,
   readClassFile,
   toClassLabelsJsonl,
@@ -166,5 +167,13 @@ describe('hostile files', () => {
 
   it('an empty file, or one with only blank lines, holds no labels', () => {
     expect(readClassFile('e.jsonl', '\n\n')).toEqual({ name: 'e.jsonl', error: 'e.jsonl holds no labels.' });
+  });
+});
+
+describe('labelsFileName', () => {
+  it('names the file after the student, safe for any file system', () => {
+    expect(labelsFileName('Ada')).toBe('Ada-labels.jsonl');
+    expect(labelsFileName('  Bob  ')).toBe('Bob-labels.jsonl');
+    expect(labelsFileName('Zoë / ../x')).toBe('Zo_.._x-labels.jsonl');
   });
 });

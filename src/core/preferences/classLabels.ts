@@ -36,6 +36,11 @@ export function toClassLabelsJsonl(pairs: readonly PreferencePair[], annotator: 
     .join('');
 }
 
+/** The file a student's labels are saved as: "<name>-labels.jsonl", the name made safe for a file system. */
+export function labelsFileName(annotator: string): string {
+  return `${annotator.trim()}-labels`.replace(/[^\w.-]+/g, '_') + '.jsonl';
+}
+
 /** The annotator of rows that name none: the file's name without its extension. */
 export function annotatorFromFileName(name: string): string {
   return name.replace(/\.[^.]*$/, '').trim() || name;
