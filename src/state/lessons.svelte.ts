@@ -121,15 +121,15 @@ const ACTIONS: Record<LessonAction, (settings: StepSettings) => Promise<void>> =
     if (!noiseExperiment.message.startsWith('Finished')) throw new Error(noiseExperiment.message || 'the experiment did not finish.');
   },
   'grpo-hacking': async () => {
-    grpoForm.refresh();
+    await grpoForm.refresh();
     await grpoLessons.rewardHacking(0);
   },
   'grpo-hacking-beta': async () => {
-    grpoForm.refresh();
+    await grpoForm.refresh();
     await grpoLessons.rewardHacking(HACKING_LESSON.beta);
   },
   'grpo-overopt': async () => {
-    grpoForm.refresh();
+    await grpoForm.refresh();
     await grpoLessons.overoptimization();
     if (grpoLessons.phase !== 'done') throw new Error(grpoLessons.message ?? 'the experiment did not finish.');
   },

@@ -47,8 +47,12 @@ class PpoForm {
     this.refusal = null;
   }
 
-  /** Picks a starting checkpoint if none is chosen: the newest SFT run with a checkpoint, else the base. */
-  refresh(): void {
+  /**
+   * Picks a starting checkpoint if none is chosen: the newest SFT run with a checkpoint, else the
+   * base. Waits for the run list first, or a direct link to the tab would pick the base.
+   */
+  async refresh(): Promise<void> {
+    if (!history.loaded) await history.refresh();
     if (!this.source) {
       const sft = history.runs.find((r) => stageOf(r) === 'sft' && r.checkpointStep !== undefined && r.id !== undefined);
       this.source = sft ? runSourceKey(sft.id!) : 'base';

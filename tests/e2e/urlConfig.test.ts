@@ -201,8 +201,8 @@ test('runs a browser does not have leave its own choices, and the notice names t
   const text = await notice.innerText();
   assert.match(text, /ppo\.from \(checkpoint ‘Not here’ is not in this browser's history\)/);
   assert.match(text, /ppo\.reward_model \(reward model ‘Gone RM’ is not in this browser's history\)/);
-  // The form's own start (the base, or the newest SFT run), not another run; the reward model is asked for.
-  assert.match(await combobox('Policy checkpoint').inputValue(), new RegExp(`^(base|run:${tuned})$`));
+  // The form's own start (the newest SFT run, once the run list has loaded), not another run; the reward model is asked for.
+  assert.equal(await combobox('Policy checkpoint').inputValue(), `run:${tuned}`);
   assert.equal(await combobox('Reward model').inputValue(), '');
   await page.getByText(/choose a reward model/i).first().waitFor();
   assert.deepEqual(pageErrors, []);
