@@ -17,8 +17,9 @@
 import type { PreferencePair } from './types.ts';
 import { parsePreferenceFile, type ImportedRecord } from './importFormats.ts';
 
-export const LABELS_FORMAT_VERSION = 2;
-export const VERSION_FIELD = 'playground_version';
+import { LABELS_FORMAT_VERSION, VERSION_FIELD } from './labelsFormat.ts';
+
+export { LABELS_FORMAT_VERSION, VERSION_FIELD };
 /** One row of a labels file is a prompt and two short completions; a longer line is not one of ours. */
 export const MAX_LINE_CHARS = 1_000_000;
 
