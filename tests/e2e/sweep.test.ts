@@ -107,7 +107,7 @@ test('two runs at once train together in two workers and both land in the histor
   await fill(page, VALUES, '0.02, 0.05');
   // The suggestion on wasm (the harness's backend): about half the cores, at most 4, one per value.
   assert.equal(await card.getByRole('textbox', { name: RUNS, exact: true }).inputValue(), String(Math.max(1, Math.min(4, Math.floor(cores / 2), 2))));
-  assert.match(await description(page, RUNS), /own training worker.*This device has \d+ cores and trains on WebAssembly \(wasm\)/);
+  assert.match(await description(page, RUNS), /own background worker.*This device has \d+ cores and trains on WebAssembly \(wasm\)/);
   const runIt = card.getByRole('button', { name: 'Run the sweep', exact: true });
   await fill(page, RUNS, '0');
   assert.match(await description(page, RUNS), /Must be at least 1\./);
