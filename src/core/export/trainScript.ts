@@ -2,29 +2,35 @@
  * train.py of the TRL export: runs the exported stages with TRL's trainers on a real model, in
  * order, each later stage starting from the SFT output (or the model named in config.json when no
  * SFT stage ran), reading every hyperparameter from config.json. Runs under `accelerate launch`
- * on one or many GPUs (TRL's trainers handle the distribution). Fixed text: everything that varies
- * is in config.json.
+ * on one or many GPUs (TRL's trainers handle the distribution), and on a CPU in full precision.
+ * `--max_steps N` makes a smoke run; each stage writes run_summary.json beside its model. Run for
+ * real against TRL 1.13 by `npm run verify:trl`. Fixed text: everything that varies is in config.json.
  */
 export const TRAIN_SCRIPT = String.raw`"""Runs the RLHF Playground's stages with Hugging Face TRL, with the playground's hyperparameters.
 
     pip install -r requirements.txt
-    accelerate launch train.py --stage all            # every stage in config.json, in order
-    accelerate launch train.py --stage dpo            # one stage (starts from outputs/sft if it exists)
-    python train.py --stage sft --model Qwen/Qwen2.5-0.5B   # another model, one process
+    accelerate launch --config_file accelerate_config.yaml train.py --stage all   # every stage, in order
+    accelerate launch --config_file accelerate_config.yaml train.py --stage dpo   # one stage (starts from outputs/sft if it exists)
+    python train.py --stage sft --model Qwen/Qwen2.5-0.5B                         # another model, one process
+    python train.py --stage all --max_steps 2                                     # a smoke run: 2 steps a stage
 
 Settings come from config.json (TRL's names); datasets from data/; reward functions from rewards.py.
+Each stage saves its model to <output-dir>/<stage>, with run_summary.json (steps, seconds, losses).
 """
 import argparse
 import gc
 import importlib
 import json
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 STAGES = ["sft", "reward", "dpo", "grpo", "ppo"]
+SMOKE_STEPS = 0  # --max_steps: > 0 caps every stage at that many steps
 
-# Config class and the modules to look in, per trainer: TRL moves trainers to trl.experimental
-# between versions, so both places are tried.
+# Config class and the modules to look in, per trainer: TRL moves trainers to and from
+# trl.experimental between versions, so both places are tried. TRL 1.x has no PPO trainer (it was
+# removed), so PPO comes from ppo.py beside this script, which keeps the names of TRL's former one.
 TRAINERS = {
     "SFTTrainer": ("SFTConfig", ["trl"]),
     "RewardTrainer": ("RewardConfig", ["trl"]),
@@ -34,7 +40,7 @@ TRAINERS = {
     "CPOTrainer": ("CPOConfig", ["trl", "trl.experimental.cpo"]),
     "GRPOTrainer": ("GRPOConfig", ["trl"]),
     "RLOOTrainer": ("RLOOConfig", ["trl"]),
-    "PPOTrainer": ("PPOConfig", ["trl.experimental.ppo", "trl"]),
+    "PPOTrainer": ("PPOConfig", ["ppo"]),
 }
 
 
@@ -70,11 +76,24 @@ def trainer_args(config_class, stage, output_dir, has_eval=False):
     args = dict(stage["args"])
     args["output_dir"] = str(output_dir)
     args.setdefault("report_to", "none")
+    if "bf16" in getattr(config_class, "__dataclass_fields__", {}) and not bf16_available():
+        # TRL turns bf16 on by default, which stops the run where the device has none (a CPU, an older GPU).
+        args.setdefault("bf16", False)
+    if SMOKE_STEPS:
+        # A smoke run: a few optimizer steps, each logged; everything else as exported.
+        args["max_steps"] = SMOKE_STEPS
+        args["logging_steps"] = 1
     if "eval_steps" in args:
         args["eval_strategy"] = "steps" if has_eval else "no"
         if not has_eval:
             args.pop("eval_on_start", None)
     return config_class(**args)
+
+
+def bf16_available():
+    from transformers.utils import is_torch_bf16_gpu_available
+
+    return is_torch_bf16_gpu_available()
 
 
 def load_tokenizer(name_or_path):
@@ -96,11 +115,29 @@ def policy_start(config, out_root):
     return str(sft) if has_model(sft) else config["model_name_or_path"]
 
 
-def finish(trainer):
-    """Saves the model and tokenizer once (the main process), then waits for every process."""
-    trainer.save_model(trainer.args.output_dir)
-    if trainer.accelerator.is_main_process and trainer.processing_class is not None:
-        trainer.processing_class.save_pretrained(trainer.args.output_dir)
+def train_and_save(trainer, stage):
+    """Trains, saves the model and tokenizer once (the main process) with run_summary.json (steps,
+    seconds, mean and last logged loss), then waits for every process."""
+    started = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - started
+    output_dir = trainer.args.output_dir
+    trainer.save_model(output_dir)
+    if trainer.accelerator.is_main_process:
+        if trainer.processing_class is not None:
+            trainer.processing_class.save_pretrained(output_dir)
+        losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+        means = [entry["train_loss"] for entry in trainer.state.log_history if "train_loss" in entry]
+        summary = {
+            "trainer": stage["trainer"],
+            "global_step": trainer.state.global_step,
+            "seconds": round(seconds, 2),
+            "train_loss": means[-1] if means else None,
+            "final_loss": losses[-1] if losses else None,
+        }
+        with open(Path(output_dir) / "run_summary.json", "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=2)
+        print(json.dumps(summary))
     trainer.accelerator.wait_for_everyone()
 
 
@@ -110,8 +147,7 @@ def run_sft(config, stage, out_root):
     args = trainer_args(config_class, stage, out_root / "sft", evaluation is not None)
     model = config["model_name_or_path"]
     trainer = trainer_class(model=model, args=args, train_dataset=train, eval_dataset=evaluation, processing_class=load_tokenizer(model))
-    trainer.train()
-    finish(trainer)
+    train_and_save(trainer, stage)
 
 
 def run_reward(config, stage, out_root):
@@ -126,8 +162,10 @@ def run_reward(config, stage, out_root):
     train, evaluation = split_rows(load_json_rows(stage["data"]), stage)
     args = trainer_args(config_class, stage, out_root / "reward", evaluation is not None)
     trainer = trainer_class(model=model, args=args, train_dataset=train, eval_dataset=evaluation, processing_class=tokenizer)
-    trainer.train()
-    finish(trainer)
+    if len(trainer.train_dataset) == 0:
+        # TRL's RewardTrainer drops the pairs longer than max_length (it does not truncate them).
+        raise SystemExit(f"every preference pair is longer than max_length={args.max_length} tokens of this model's tokenizer: raise max_length for the reward stage in config.json")
+    train_and_save(trainer, stage)
 
 
 def run_dpo(config, stage, out_root):
@@ -140,8 +178,7 @@ def run_dpo(config, stage, out_root):
     # DPO and KTO copy the starting model as the frozen reference themselves; ORPO and CPO need none.
     model = AutoModelForCausalLM.from_pretrained(start)
     trainer = trainer_class(model=model, args=args, train_dataset=train, eval_dataset=evaluation, processing_class=load_tokenizer(start))
-    trainer.train()
-    finish(trainer)
+    train_and_save(trainer, stage)
 
 
 def run_grpo(config, stage, out_root):
@@ -158,25 +195,18 @@ def run_grpo(config, stage, out_root):
         train_dataset=load_json_rows(stage["data"]),
         processing_class=load_tokenizer(start),
     )
-    trainer.train()
-    finish(trainer)
+    train_and_save(trainer, stage)
 
 
 def run_ppo(config, stage, out_root):
-    # TRL's PPOTrainer is the experimental one (trl.experimental.ppo in recent versions); its
-    # arguments have changed between versions, so this function may need adjusting to yours.
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
     config_class, trainer_class = trl_classes(stage["trainer"])
     start = policy_start(config, out_root)
     reward_path = out_root / "reward"
     if not has_model(reward_path):
-        raise SystemExit(f"PPO in TRL scores with a reward model, and {reward_path} holds none: run --stage reward first")
+        raise SystemExit(f"PPO scores with a reward model, and {reward_path} holds none: run --stage reward first")
     tokenizer = load_tokenizer(start)
-    tokenizer.padding_side = "left"  # generation continues the prompt on the right
-    prompts = load_json_rows(stage["data"])
-    dataset = prompts.map(lambda row: {"input_ids": tokenizer(row["prompt"])["input_ids"]}, remove_columns=prompts.column_names)
-    evaluation = dataset.select(range(min(16, len(dataset))))
     args = trainer_args(config_class, stage, out_root / "ppo")
     trainer = trainer_class(
         args=args,
@@ -184,14 +214,11 @@ def run_ppo(config, stage, out_root):
         model=AutoModelForCausalLM.from_pretrained(start),
         ref_model=AutoModelForCausalLM.from_pretrained(start),
         reward_model=AutoModelForSequenceClassification.from_pretrained(reward_path, num_labels=1),
-        # The value model starts as a copy of the reward model, as TRL's PPO example does.
+        # The value model starts as a copy of the reward model, as TRL's PPO example did.
         value_model=AutoModelForSequenceClassification.from_pretrained(reward_path, num_labels=1),
-        train_dataset=dataset,
-        eval_dataset=evaluation,
+        train_dataset=load_json_rows(stage["data"]),
     )
-    trainer.train()
-    trainer.save_model(args.output_dir)
-    trainer.accelerator.wait_for_everyone()
+    train_and_save(trainer, stage)
 
 
 RUNNERS = {"sft": run_sft, "reward": run_reward, "dpo": run_dpo, "grpo": run_grpo, "ppo": run_ppo}
@@ -202,7 +229,10 @@ def main():
     parser.add_argument("--stage", choices=STAGES + ["all"], default="all", help="one stage, or all exported stages in order")
     parser.add_argument("--model", help="model to train instead of config.json's model_name_or_path")
     parser.add_argument("--output-dir", default="outputs", help="each stage saves to <output-dir>/<stage>")
+    parser.add_argument("--max_steps", type=int, default=0, help="a smoke run: this many optimizer steps a stage (PPO: iterations), logging each; 0 = as exported")
     options = parser.parse_args()
+    global SMOKE_STEPS
+    SMOKE_STEPS = options.max_steps
 
     with open(HERE / "config.json", encoding="utf-8") as f:
         config = json.load(f)

