@@ -4,6 +4,7 @@
  *
  *   sft.from=base                  the shipped base model
  *   ppo.from=sft:Stories SFT       the newest SFT run called "Stories SFT" (stage, then the run's name)
+ *   dpo.ref=base                   the DPO tab's reference model (same: a frozen copy of the policy, the default)
  *   ppo.reward=model&ppo.reward_model=My RM      a reward-model run by its name (ppo.reward=gold is the default)
  *   grpo.reward.1=gold&grpo.reward.1.weight=0.5  the first reward function and its weight
  *   grpo.reward.2=length&grpo.reward.2.target_words=30   a built-in and its options
@@ -51,8 +52,12 @@ export type LinkReward =
 
 export type LinkPpoReward = { kind: 'gold' } | { kind: 'model'; model: string | null };
 
+/** The DPO tab's reference model: a frozen copy of the starting policy ('same', the default), or a checkpoint. */
+export type LinkReference = 'same' | SourceRef;
+
 export interface LinkChoices {
   from?: Partial<Record<SourcePrefix, SourceRef>>;
+  dpoRef?: LinkReference;
   ppoReward?: LinkPpoReward;
   grpoRewards?: LinkReward[];
 }
@@ -67,6 +72,7 @@ const REWARD_KEY = /^reward\.([^.]*)(?:\.(.*))?$/;
 export function isChoiceKey(prefix: string, path: string): boolean {
   if (path === 'from') return (SOURCE_PREFIXES as readonly string[]).includes(prefix);
   if (prefix === 'ppo') return path === 'reward' || path === 'reward_model';
+  if (prefix === 'dpo') return path === 'ref';
   if (prefix === 'grpo') return REWARD_KEY.test(path);
   return false;
 }
@@ -97,6 +103,7 @@ export function choiceEntries(prefix: string, choices: LinkChoices): [string, st
   const entries: [string, string][] = [];
   const from = choices.from?.[prefix as SourcePrefix];
   if (from) entries.push([`${prefix}.from`, refText(from)]);
+  if (prefix === 'dpo' && choices.dpoRef && choices.dpoRef !== 'same') entries.push(['dpo.ref', refText(choices.dpoRef)]);
   if (prefix === 'ppo' && choices.ppoReward?.kind === 'model') {
     entries.push(['ppo.reward', 'model']);
     if (choices.ppoReward.model) entries.push(['ppo.reward_model', choices.ppoReward.model]);
@@ -142,6 +149,12 @@ export function readChoices(prefix: string, texts: ReadonlyMap<string, { text: s
     const ref = readRef(from.text);
     if (typeof ref === 'object' && 'why' in ref) ignore('from', ref.why);
     else choices.from = { [prefix as SourcePrefix]: ref };
+  }
+  const reference = prefix === 'dpo' ? texts.get('ref') : undefined;
+  if (reference) {
+    const ref = reference.text === 'same' ? 'same' : readRef(reference.text);
+    if (typeof ref === 'object' && 'why' in ref) ignore('ref', `${ref.why}, or same (a frozen copy of the starting policy)`);
+    else choices.dpoRef = ref;
   }
   if (prefix === 'ppo') readPpoReward(texts, ignore, choices);
   if (prefix === 'grpo') {

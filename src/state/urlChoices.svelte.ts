@@ -17,7 +17,7 @@ import {
   type SourcePrefix,
   type SourceRef,
 } from '../lib/urlChoices.ts';
-import { DPO_POLICY_STAGES, dpoForm } from './dpoForm.svelte.ts';
+import { DPO_POLICY_STAGES, dpoForm, SAME_AS_POLICY } from './dpoForm.svelte.ts';
 import { GRPO_POLICY_STAGES, grpoForm } from './grpoForm.svelte.ts';
 import type { GrpoRewardChoice } from './grpoRewardChoices.ts';
 import { history } from './history.svelte.ts';
@@ -70,8 +70,11 @@ export function currentChoices(): LinkChoices {
     if (ref) from[prefix] = ref;
     else if (key === 'base' && ownDefault(prefix) !== 'base') from[prefix] = 'base';
   }
+  const refKey = dpoForm.referenceSource;
+  const refRun = refKey === SAME_AS_POLICY ? null : runIdOf(refKey);
+  const dpoRef = refKey === SAME_AS_POLICY ? 'same' : refKey === 'base' ? 'base' : ((refRun === null ? null : runRefOf(refRun, history.runs)) ?? 'same');
   const ppoReward = ppoForm.rewardKind === 'model' ? { kind: 'model' as const, model: rewardModelName(ppoForm.rewardSource) } : { kind: 'gold' as const };
-  return { from, ppoReward, grpoRewards: grpoForm.rewardsSnapshot().map(linkReward) };
+  return { from, dpoRef, ppoReward, grpoRewards: grpoForm.rewardsSnapshot().map(linkReward) };
 }
 
 /**
@@ -88,6 +91,13 @@ export function applyChoices(choices: LinkChoices): Ignored[] {
     if (ref === 'base') SOURCES[prefix].set('base');
     else if (id !== null) SOURCES[prefix].set(runSourceKey(id));
     else ignored.push({ key: `${prefix}.from`, why: missingRunReason('checkpoint', ref.name) });
+  }
+  const reference = choices.dpoRef;
+  if (reference === 'same' || reference === 'base') dpoForm.chooseReference(reference === 'same' ? SAME_AS_POLICY : 'base');
+  else if (reference) {
+    const id = resolveRunRef(reference, history.runs, DPO_POLICY_STAGES);
+    if (id !== null) dpoForm.chooseReference(runSourceKey(id));
+    else ignored.push({ key: 'dpo.ref', why: missingRunReason('checkpoint', reference.name) });
   }
   const modelKey = (name: string | null, key: string): ModelSourceKey | '' => {
     if (name === null) return '';

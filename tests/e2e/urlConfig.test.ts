@@ -191,6 +191,15 @@ test('a link carries the GRPO reward functions and the PPO reward choice, runs n
   await textbox('Weight of length').waitFor();
   assert.equal(await textbox('Weight of length').inputValue(), '2');
   assert.equal(await combobox('Reward model for reward_model').inputValue(), `run:${newerRm}`);
+
+  // The DPO tab's reference model travels too; choosing the policy's frozen copy again takes it out.
+  await openAt(linkTo({ stage: 'dpo', 'dpo.ref': 'sft:Tuned stories' }), /Direct preference/);
+  await combobox('Reference checkpoint').waitFor();
+  assert.equal(await combobox('Reference checkpoint').inputValue(), `run:${tuned}`);
+  await combobox('Reference checkpoint').selectOption('base');
+  await searchHas('dpo.ref=base');
+  await combobox('Reference checkpoint').selectOption('same');
+  await page.waitForFunction(() => !location.search.includes('dpo.ref'));
   assert.deepEqual(pageErrors, []);
 });
 

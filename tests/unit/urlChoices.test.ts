@@ -52,6 +52,15 @@ describe('a link writes its model and reward choices', () => {
     expect(roundTrip({ ppoReward: { kind: 'model', model: null } }).choices.ppoReward).toEqual({ kind: 'model', model: null });
   });
 
+  it("writes the DPO reference only when it is not the policy's frozen copy, and reads it back", () => {
+    expect(encodeUrlConfig({ stage: 'dpo', configs: {}, choices: { dpoRef: 'same' } })).toBe('stage=dpo');
+    expect(encodeUrlConfig({ stage: 'dpo', configs: {}, choices: { dpoRef: 'base' } })).toBe('stage=dpo&dpo.ref=base');
+    const run = { stage: 'sft' as const, name: 'Stories SFT' };
+    expect(encodeUrlConfig({ stage: 'dpo', configs: {}, choices: { dpoRef: run } })).toBe('stage=dpo&dpo.ref=sft:Stories+SFT');
+    expect(roundTrip({ dpoRef: run }).choices.dpoRef).toEqual(run);
+    expect(decodeUrlConfig('dpo.ref=same').choices.dpoRef).toBe('same');
+  });
+
   it('orders the list by its numbers, not by where the keys stand', () => {
     const { choices } = decodeUrlConfig('grpo.reward.2=gold&grpo.reward.1=happy_words&grpo.reward.1.weight=2');
     expect(choices.grpoRewards).toEqual([
@@ -68,6 +77,11 @@ describe('a hostile link cannot choose what it should not', () => {
     expect(decoded.ignored.map((i) => i.key)).toEqual(['sft.from', 'ppo.from', 'grpo.from', 'pretrain.from']);
     expect(decoded.ignored[0].why).toMatch(/base or <stage>:<run name>/);
     expect(decoded.ignored[3].why).toBe('unknown setting');
+  });
+
+  it('refuses a malformed DPO reference, and a reference on another stage', () => {
+    expect(ignoredOf('dpo.ref=copy')).toEqual(['dpo.ref: must be base or <stage>:<run name>, the stage one of pretrain, sft, reward, ppo, dpo, grpo, or same (a frozen copy of the starting policy)']);
+    expect(ignoredOf('ppo.ref=base')).toEqual(['ppo.ref: unknown setting']);
   });
 
   it('refuses an unknown PPO reward kind, and a reward model without reward=model', () => {
