@@ -255,6 +255,8 @@ class LiveDpoState {
             updatedAt: now,
             guidelines: 'Pick the answer you prefer. Each label trains the policy at once (the live loop of the Direct preference tab).',
             source: `live loop on ${this.startedFrom}`,
+            // The person at the keyboard, whose name the human labels carry: the dataset's own name, as on the Preferences tab.
+            annotator: preferences.annotator.trim() || 'you',
           })) as number;
         }
         const datasetId = this.datasetId;
