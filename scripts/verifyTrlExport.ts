@@ -1,5 +1,5 @@
 /**
- * `npm run verify:trl [-- --steps 2] [--keep DIR]`
+ * `npm run verify:trl [-- --steps 2] [--processes 2] [--keep DIR]`
  * Runs "Export to TRL" for real: builds the export zip with every stage (SFT rows and preference
  * pairs from the story corpus judged by the simulated annotator; GRPO rewarded by the gold score, a
  * built-in reward, a JavaScript reward and the trained reward model; PPO), unzips it, makes a tiny
@@ -7,7 +7,10 @@
  * the JavaScript reward's stub stops with its message and ports it to Python as a user would, and runs
  *   python -m accelerate.commands.launch --config_file accelerate_config.yaml train.py --stage all --max_steps N
  * then each other trainer a stage can export (KTO, ORPO, CPO, RLOO) alone, from the SFT and reward
- * models of the first run. Uses the Python named by TRL_PYTHON (default python3), which needs the
+ * models of the first run. With --processes N (N > 1) it then runs --stage all again in N processes
+ * on the CPU (torch.distributed.run, gloo, ACCELERATE_USE_CPU=true), so the code paths of several
+ * processes (sharded data, gathered rewards, ppo.py's shared optimizer) run as they would on N GPUs.
+ * Uses the Python named by TRL_PYTHON (default python3), which needs the
  * packages of the zip's requirements.txt (torch, trl, transformers, datasets, accelerate). Prints one
  * JSON line per run of a stage (stage, ok, steps, seconds, last logged loss) from the run_summary.json
  * train.py saves beside each model; exits non-zero when the Python lacks them or a stage fails.
@@ -35,7 +38,7 @@ import { defaultRewardConfig } from '../src/core/reward/rewardConfig.ts';
 import { Rng } from '../src/core/rng.ts';
 import { defaultSftConfig } from '../src/core/sft/sftConfig.ts';
 
-const flags = parseFlags(process.argv.slice(2), { steps: 'number', keep: 'string' });
+const flags = parseFlags(process.argv.slice(2), { steps: 'number', processes: 'number', keep: 'string' });
 const steps = Number(flags.steps ?? 2);
 const python = process.env.TRL_PYTHON || 'python3';
 const here = dirname(new URL(import.meta.url).pathname);
@@ -129,13 +132,17 @@ function unzipExport(spec: TrlExportSpec, dir: string): void {
   }
 }
 
-/** accelerate launch train.py --stage STAGE --max_steps N; the log goes to outputs/../<label>.log. */
-function launch(exportDir: string, stage: string, outputs: string, label: string): boolean {
-  const run = spawnSync(
-    python,
-    ['-m', 'accelerate.commands.launch', '--config_file', 'accelerate_config.yaml', 'train.py', '--stage', stage, '--max_steps', String(steps), '--output-dir', outputs],
-    { cwd: exportDir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, TOKENIZERS_PARALLELISM: 'false' } },
-  );
+/**
+ * accelerate launch train.py --stage STAGE --max_steps N (or, with `processes` > 1, the same in that
+ * many CPU processes); the log goes to outputs/../<label>.log.
+ */
+function launch(exportDir: string, stage: string, outputs: string, label: string, processes = 1): boolean {
+  const script = ['train.py', '--stage', stage, '--max_steps', String(steps), '--output-dir', outputs];
+  // accelerate's own launcher runs one process on a machine without GPUs whatever its config says;
+  // torch's launcher with ACCELERATE_USE_CPU makes accelerate use several CPU processes over gloo.
+  const launcher = processes > 1 ? ['-m', 'torch.distributed.run', '--nproc_per_node', String(processes)] : ['-m', 'accelerate.commands.launch', '--config_file', 'accelerate_config.yaml'];
+  const env = { ...process.env, TOKENIZERS_PARALLELISM: 'false', ...(processes > 1 ? { ACCELERATE_USE_CPU: 'true' } : {}) };
+  const run = spawnSync(python, [...launcher, ...script], { cwd: exportDir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env });
   const log = join(work, `${label}.log`);
   writeFileSync(log, `${run.stdout ?? ''}${run.stderr ?? ''}`);
   if (run.status === 0) return true;
@@ -195,6 +202,15 @@ for (const variant of variants) {
   for (const earlier of ['sft', 'reward']) if (existsSync(join(outputs, earlier))) symlinkSync(join(outputs, earlier), join(variantOutputs, earlier));
   ok = launch(dir, variant.stage, variantOutputs, variant.label.replace(':', '-')) && ok;
   ok = report(variant.stage, variant.label, variantOutputs) && ok;
+}
+
+// Every stage again, in several processes at once.
+const processes = Number(flags.processes ?? 1);
+if (processes > 1) {
+  const multiOutputs = join(work, `outputs-${processes}-processes`);
+  rmSync(multiOutputs, { recursive: true, force: true });
+  ok = launch(exportDir, 'all', multiOutputs, `all-${processes}-processes`, processes) && ok;
+  for (const stage of TRL_STAGES) ok = report(stage, `${stage} (${processes} processes)`, multiOutputs) && ok;
 }
 
 if (!ok) process.exit(1);

@@ -189,7 +189,8 @@ describe('TRL export', () => {
     expect(readme).toContain('## What was checked');
     expect(readme).toContain('trl 1.13.0, transformers 5.18.0, datasets 5.0.1, accelerate 1.15.0, torch 2.13.0');
     expect(readme).toMatch(/on a CPU,\s+with a tiny random model/);
-    expect(readme).toMatch(/Not checked: a GPU, several GPUs/);
+    expect(readme).toMatch(/two\s+processes at once on the CPU/);
+    expect(readme).toMatch(/Not\s+checked: a GPU, several GPUs over NCCL/);
     expect(readme).toContain('`ppo.py`');
   });
 

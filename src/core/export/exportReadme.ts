@@ -82,9 +82,10 @@ export: SFT, reward, DPO, KTO, ORPO, CPO, GRPO, RLOO and PPO) was run for real w
     ${verifiedVersionsText()}
 
 on a CPU, with a tiny random model (a 2-layer Llama and a tokenizer trained on the exported text),
-two steps a stage, by the RLHF Playground's \`npm run verify:trl\`. Not checked: a GPU, several GPUs
-(MULTI_GPU, DeepSpeed, FSDP), bf16, a real pretrained model, full-length runs, and whether the
-trained models are any good. Other versions within requirements.txt's ranges may rename
+two steps a stage, by the RLHF Playground's \`npm run verify:trl\`; every stage also ran in two
+processes at once on the CPU (torch.distributed.run over gloo), the code paths N GPUs take. Not
+checked: a GPU, several GPUs over NCCL (MULTI_GPU, DeepSpeed, FSDP), bf16, a real pretrained model,
+full-length runs, and whether the trained models are any good. Other versions within requirements.txt's ranges may rename
 an argument: the run then stops at once with \`unexpected keyword argument\` and its name.
 
 ## What is in the zip
