@@ -194,7 +194,8 @@ test('a link carries the GRPO reward functions and the PPO reward choice, runs n
 
   // The DPO tab's reference model travels too; choosing the policy's frozen copy again takes it out.
   await openAt(linkTo({ stage: 'dpo', 'dpo.ref': 'sft:Tuned stories' }), /Direct preference/);
-  await combobox('Reference checkpoint').waitFor();
+  // The choice lands once the page has read its stored runs.
+  await page.waitForFunction((want) => [...document.querySelectorAll('select')].some((s) => s.value === want && s.labels?.[0]?.textContent?.trim() === 'Reference checkpoint'), `run:${tuned}`, { timeout: 10_000 }).catch(() => undefined);
   assert.equal(await combobox('Reference checkpoint').inputValue(), `run:${tuned}`);
   await combobox('Reference checkpoint').selectOption('base');
   await searchHas('dpo.ref=base');
