@@ -9,7 +9,7 @@ import type { PreferencePair } from '../core/preferences/types.ts';
 import type { FieldError } from '../core/train/validate.ts';
 import type { RunStage } from '../lib/db.ts';
 import { history } from './history.svelte.ts';
-import { runSourceKey, runSourceOptions, stageOf, type ModelSourceKey } from './modelSources.ts';
+import { defaultStartKey, runSourceOptions, type ModelSourceKey } from './modelSources.ts';
 import { listPreferenceDatasets, loadPairs, type PreferenceDatasetSummary } from './preferenceData.ts';
 
 /** '' means every annotator's labels. */
@@ -190,8 +190,7 @@ class DpoForm {
 
   /** The newest SFT run with a checkpoint (what DPO usually starts from), else the shipped base. */
   #defaultSource(): ModelSourceKey {
-    const sft = history.runs.find((r) => stageOf(r) === 'sft' && r.checkpointStep !== undefined && r.id !== undefined);
-    return sft ? runSourceKey(sft.id!) : 'base';
+    return defaultStartKey(history.runs);
   }
 }
 

@@ -11,7 +11,7 @@ import type { RunStage } from '../lib/db.ts';
 import { rewardChoiceErrors, rewardName, rewardWeights, storedRewardChoices, type GrpoRewardChoice } from './grpoRewardChoices.ts';
 import { history } from './history.svelte.ts';
 import { simulator } from './preferenceSimulator.svelte.ts';
-import { runSourceKey, runSourceOptions, stageOf, type ModelSourceKey } from './modelSources.ts';
+import { defaultStartKey, runSourceOptions, type ModelSourceKey } from './modelSources.ts';
 
 export type { GrpoRewardChoice } from './grpoRewardChoices.ts';
 
@@ -116,8 +116,7 @@ class GrpoForm {
   async refresh(): Promise<void> {
     if (!history.loaded) await history.refresh();
     if (!this.source) {
-      const sft = history.runs.find((r) => stageOf(r) === 'sft' && r.checkpointStep !== undefined && r.id !== undefined);
-      this.source = sft ? runSourceKey(sft.id!) : 'base';
+      this.source = defaultStartKey(history.runs);
     }
   }
 

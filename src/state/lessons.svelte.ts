@@ -15,7 +15,7 @@ import { grpoForm } from './grpoForm.svelte.ts';
 import { grpoLessons, HACKING_LESSON } from './grpoLessons.svelte.ts';
 import { grpoRun } from './grpoRun.svelte.ts';
 import { history } from './history.svelte.ts';
-import { runSourceKey, stageOf, type ModelSourceKey } from './modelSources.ts';
+import { newestCheckpointKey, type ModelSourceKey } from './modelSources.ts';
 import { noiseExperiment } from './noiseExperiment.svelte.ts';
 import { ppoCompare } from './ppoCompare.svelte.ts';
 import { ppoForm } from './ppoForm.svelte.ts';
@@ -33,8 +33,7 @@ import type { TrainingRunState } from './trainingRun.svelte.ts';
 /** The newest stored run of a stage that kept a checkpoint, as a model picker's key. */
 async function newestCheckpoint(stage: RunStage): Promise<ModelSourceKey | undefined> {
   await history.refresh();
-  const run = history.runs.find((r) => stageOf(r) === stage && r.checkpointStep !== undefined && r.id !== undefined);
-  return run ? runSourceKey(run.id!) : undefined;
+  return newestCheckpointKey(history.runs, stage) ?? undefined;
 }
 
 /** Puts a stage's newest finished run on screen, as its history's "Open" does; nothing when it has none. */

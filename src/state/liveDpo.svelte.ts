@@ -18,7 +18,7 @@ import { db } from '../lib/db.ts';
 import { engine } from '../lib/engine.ts';
 import { backend } from './backend.svelte.ts';
 import { history } from './history.svelte.ts';
-import { loadModelSource, runSourceKey, stageOf, type ModelSourceKey } from './modelSources.ts';
+import { defaultStartKey, loadModelSource, type ModelSourceKey } from './modelSources.ts';
 import { preferences } from './preferences.svelte.ts';
 import { simulator } from './preferenceSimulator.svelte.ts';
 import { save } from './storage.ts';
@@ -90,8 +90,7 @@ class LiveDpoState {
   /** Picks a starting checkpoint if none is chosen: the newest SFT run with a checkpoint, else the base. */
   refresh(): void {
     if (!this.source) {
-      const sft = history.runs.find((r) => stageOf(r) === 'sft' && r.checkpointStep !== undefined && r.id !== undefined);
-      this.source = sft ? runSourceKey(sft.id!) : 'base';
+      this.source = defaultStartKey(history.runs);
     }
   }
 

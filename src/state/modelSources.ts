@@ -25,6 +25,17 @@ export function stageOf(record: RunRecord): RunStage {
   return record.stage ?? 'pretrain';
 }
 
+/** The newest run of `stage` that has a checkpoint, as a picker key; null when there is none. Runs are newest first. */
+export function newestCheckpointKey(runs: readonly RunRecord[], stage: RunStage): ModelSourceKey | null {
+  const run = runs.find((r) => stageOf(r) === stage && r.checkpointStep !== undefined && r.id !== undefined);
+  return run ? runSourceKey(run.id!) : null;
+}
+
+/** Where a later stage starts unless told otherwise: the newest SFT run with a checkpoint, else the shipped base. */
+export function defaultStartKey(runs: readonly RunRecord[]): ModelSourceKey {
+  return newestCheckpointKey(runs, 'sft') ?? 'base';
+}
+
 /** Select options for the runs whose checkpoints a stage can start from, newest first. */
 export function runSourceOptions(runs: readonly RunRecord[], stagesAllowed: readonly RunStage[]): { value: ModelSourceKey; label: string }[] {
   return runs

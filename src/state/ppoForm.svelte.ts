@@ -7,7 +7,7 @@ import { defaultPpoRunConfig, validatePpoRunConfig, type PpoRunConfig } from '..
 import type { FieldError } from '../core/train/validate.ts';
 import type { RunStage } from '../lib/db.ts';
 import { history } from './history.svelte.ts';
-import { runSourceKey, runSourceOptions, stageOf, type ModelSourceKey } from './modelSources.ts';
+import { defaultStartKey, runSourceOptions, type ModelSourceKey } from './modelSources.ts';
 
 /** 'gold': the simulated annotator's score; 'model': a reward run's checkpoint. */
 export type PpoRewardKind = 'gold' | 'model';
@@ -54,8 +54,7 @@ class PpoForm {
   async refresh(): Promise<void> {
     if (!history.loaded) await history.refresh();
     if (!this.source) {
-      const sft = history.runs.find((r) => stageOf(r) === 'sft' && r.checkpointStep !== undefined && r.id !== undefined);
-      this.source = sft ? runSourceKey(sft.id!) : 'base';
+      this.source = defaultStartKey(history.runs);
     }
   }
 

@@ -9,7 +9,7 @@ import type { PreferencePair } from '../core/preferences/types.ts';
 import type { FieldError } from '../core/train/validate.ts';
 import { history } from './history.svelte.ts';
 import { listPreferenceDatasets, loadPairs, type PreferenceDatasetSummary } from './preferenceData.ts';
-import { runSourceKey, stageOf, type ModelSourceKey } from './modelSources.ts';
+import { defaultStartKey, type ModelSourceKey } from './modelSources.ts';
 
 /** '' means every annotator's labels. */
 export const ALL_ANNOTATORS = '';
@@ -81,8 +81,7 @@ class RewardForm {
 
   /** The newest SFT run with a checkpoint (the usual start), else the shipped base. */
   #defaultSource(): ModelSourceKey {
-    const sft = history.runs.find((r) => stageOf(r) === 'sft' && r.checkpointStep !== undefined && r.id !== undefined);
-    return sft ? runSourceKey(sft.id!) : 'base';
+    return defaultStartKey(history.runs);
   }
 }
 

@@ -21,7 +21,7 @@ import { DPO_POLICY_STAGES, dpoForm, SAME_AS_POLICY } from './dpoForm.svelte.ts'
 import { GRPO_POLICY_STAGES, grpoForm } from './grpoForm.svelte.ts';
 import type { GrpoRewardChoice } from './grpoRewardChoices.ts';
 import { history } from './history.svelte.ts';
-import { runSourceKey, stageOf, type ModelSourceKey } from './modelSources.ts';
+import { defaultStartKey, runSourceKey, type ModelSourceKey } from './modelSources.ts';
 import { ppoForm } from './ppoForm.svelte.ts';
 import { rewardForm } from './rewardForm.svelte.ts';
 import { sftForm } from './sftForm.svelte.ts';
@@ -47,9 +47,7 @@ function rewardModelName(key: ModelSourceKey | ''): string | null {
 
 /** What a form picks by itself: the shipped base for SFT, else the newest SFT run with a checkpoint, else the base. */
 function ownDefault(prefix: SourcePrefix): ModelSourceKey {
-  if (prefix === 'sft') return 'base';
-  const sft = history.runs.find((r) => stageOf(r) === 'sft' && r.checkpointStep !== undefined && r.id !== undefined);
-  return sft ? runSourceKey(sft.id!) : 'base';
+  return prefix === 'sft' ? 'base' : defaultStartKey(history.runs);
 }
 
 function linkReward(choice: GrpoRewardChoice): LinkReward {
